@@ -1,0 +1,1 @@
+"""The resident's room: the catalogue, filing and their applications."""

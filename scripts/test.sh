@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Set up everything, then run the whole test suite with lint and type checks.
+# DATABASE_URL=postgresql+psycopg://... runs the database tests on PostgreSQL
+# instead of a throw-away SQLite file.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+.venv/bin/mypy
+.venv/bin/python -m pytest "$@"
