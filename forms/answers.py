@@ -257,9 +257,12 @@ class Scope(Mapping[str, Any]):
         self._index = item_index
 
     def __getitem__(self, name: str) -> Any:
-        if self._page is not None and self._index is not None:
-            if self._resolver.is_item_field(self._page, name):
-                return self._resolver.item_field_value(self._page, self._index, name)
+        if (
+            self._page is not None
+            and self._index is not None
+            and self._resolver.is_item_field(self._page, name)
+        ):
+            return self._resolver.item_field_value(self._page, self._index, name)
         return self._resolver.top_value(name)
 
     def __iter__(self) -> Iterator[str]:

@@ -30,9 +30,9 @@ import wtforms
 from forms.answers import Resolver, input_fields, with_page_values
 from forms.messages import Invalid, message
 from forms.registry import REGISTRY
-from forms.types.base import FieldType, raw_of
+from forms.types.base import RESERVED_FIELD_IDS, FieldType, raw_of
 from forms.types.files import FileType
-from workflow.model import Page, Procedure
+from workflow.model import Field, Page, Procedure
 
 __all__ = [
     "RESERVED_FIELD_IDS",
@@ -41,16 +41,11 @@ __all__ = [
     "Problem",
     "bind_page_form",
     "check_answers",
+    "fields_to_render",
     "page_form_class",
     "repeat_errors",
     "validate_page",
 ]
-
-#: ids a field cannot have because the form object uses the name itself
-RESERVED_FIELD_IDS = frozenset(
-    {name for name in dir(wtforms.Form) if not name.startswith("_")}
-    | {"form_errors", "meta", "csrf_token"}
-)
 
 
 class PageForm(wtforms.Form):  # type: ignore[misc]  # wtforms has no type hints
@@ -104,6 +99,38 @@ def page_form_class(procedure: Procedure, page: Page | str, language: str) -> ty
         while len(_cache) > _CACHE_SIZE:
             _cache.popitem(last=False)
     return form_class
+
+
+def fields_to_render(
+    procedure: Procedure,
+    page: Page | str,
+    answers: Mapping[str, Any],
+    *,
+    today: datetime.date,
+    item_index: int | None = None,
+) -> list[Field]:
+    """The fields of `page` to put in the HTML, in order.
+
+    A field whose `show_if` looks at fields of this same page is always
+    rendered: without JavaScript the applicant must be able to fill it in,
+    and `validate_page` drops it if its condition does not hold once posted.
+    A field whose condition depends only on other pages is rendered only if
+    it holds for the answers so far.
+    """
+    page = _page(procedure, page)
+    same_page = {f.id for f in page.fields}
+    resolver = Resolver(procedure, answers, today)
+    shown = []
+    for f in page.fields:
+        if f.show_if is None or f.show_if.names & same_page:
+            shown.append(f)
+        elif page.repeat is not None and item_index is None:
+            # A new item: its own fields are empty, so the other pages decide.
+            if resolver.truthy(f.show_if, resolver.scope(page, -1), default=True):
+                shown.append(f)
+        elif resolver.field_visible(f, item_index):
+            shown.append(f)
+    return shown
 
 
 def bind_page_form(
@@ -165,9 +192,7 @@ class _Empty:
 _EMPTY = _Empty()
 
 
-def _existing(
-    answers: Mapping[str, Any], page: Page, item_index: int | None
-) -> Mapping[str, Any]:
+def _existing(answers: Mapping[str, Any], page: Page, item_index: int | None) -> Mapping[str, Any]:
     if page.repeat is None:
         return answers
     items = answers.get(page.id)
@@ -217,7 +242,9 @@ def validate_page(
                 result.raw[f.id] = existing[f.id]
             else:
                 outcomes[f.id] = _EMPTY
-                result.raw[f.id] = spec.to_raw(f, spec.empty()) if isinstance(spec, FileType) else raw
+                result.raw[f.id] = (
+                    spec.to_raw(f, spec.empty()) if isinstance(spec, FileType) else raw
+                )
             continue
         try:
             if isinstance(spec, FileType):
@@ -350,10 +377,8 @@ def _check_values(
         spec = REGISTRY.for_field(f)
         value = values.get(f.id)
         raw = spec.to_raw(f, value) if value is not None else None
-        if isinstance(spec, FileType):
-            empty = not value
-        else:
-            empty = value is None or spec.is_empty(raw)
+        # A file's stored dicts have no raw form; emptiness is "no files".
+        empty = not value if isinstance(spec, FileType) else value is None or spec.is_empty(raw)
         if empty:
             if resolver.required(f, index):
                 problems.append(Problem(page.id, index, f.id, message(spec.required_key, language)))

@@ -57,9 +57,7 @@ class FeeQuote:
         return self.total == 0
 
 
-def _whole(
-    value: Any, line: FeeLine, index: int | None, what: str, expression: Expression
-) -> int:
+def _whole(value: Any, line: FeeLine, index: int | None, what: str, expression: Expression) -> int:
     where = f"fee line '{line.label.get()}'" + (f" (item {index + 1})" if index is not None else "")
     if value is None:
         return 0
@@ -97,7 +95,9 @@ def _line(
 ) -> QuoteLine | None:
     if line.if_ is not None and not _evaluate(line.if_, scope, resolver, line, "if"):
         return None
-    unit = _whole(_evaluate(line.unit, scope, resolver, line, "unit"), line, index, "unit", line.unit)
+    unit = _whole(
+        _evaluate(line.unit, scope, resolver, line, "unit"), line, index, "unit", line.unit
+    )
     quantity = 1
     if line.quantity is not None:
         quantity = _whole(
@@ -110,9 +110,7 @@ def _line(
     return QuoteLine(line.label, unit, quantity, unit * quantity, index)
 
 
-def compute_fee(
-    procedure: Procedure, answers: Mapping[str, Any], today: datetime.date
-) -> FeeQuote:
+def compute_fee(procedure: Procedure, answers: Mapping[str, Any], today: datetime.date) -> FeeQuote:
     """The itemised fee for `answers` (hidden answers do not count); raises `FeeError`."""
     if procedure.fee is None:
         return FeeQuote((), 0)

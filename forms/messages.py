@@ -72,8 +72,7 @@ MESSAGES: Mapping[str, Mapping[str, str]] = MappingProxyType(
         "email.invalid": {
             "ja": "メールアドレスの形式が正しくありません。"
             "「name@example.jp」のように1件だけ入力してください。",
-            "en": "This is not a valid email address. "
-            "Enter one address, such as name@example.jp.",
+            "en": "This is not a valid email address. Enter one address, such as name@example.jp.",
         },
         "phone.invalid": {
             "ja": "電話番号が正しくありません。市外局番から、"
@@ -125,7 +124,8 @@ MESSAGES: Mapping[str, Mapping[str, str]] = MappingProxyType(
             "Check the era and the year.",
         },
         "date.era_before_start": {
-            "ja": "{era}にこの日付はありません。{era}は{start}からです。元号と年を確認してください。",
+            "ja": "{era}にこの日付はありません。{era}は{start}からです。"
+            "元号と年を確認してください。",
             "en": "There is no such date in the {era} era, which began on {start}. "
             "Check the era and the year.",
         },
@@ -204,7 +204,10 @@ LABELS: Mapping[str, Mapping[str, str]] = MappingProxyType(
         "choose": {"ja": "選択してください", "en": "Please choose"},
         "yes": {"ja": "はい", "en": "Yes"},
         "no": {"ja": "いいえ", "en": "No"},
-        "date_placeholder": {"ja": "例：2026-11-24 または 令和8年11月24日", "en": "e.g. 2026-11-24"},
+        "date_placeholder": {
+            "ja": "例：2026-11-24 または 令和8年11月24日",
+            "en": "e.g. 2026-11-24",
+        },
         "images": {"ja": "画像", "en": "images"},
         "text_files": {"ja": "テキスト", "en": "text files"},
         "any_file": {"ja": "すべてのファイル", "en": "any file"},

@@ -40,11 +40,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             Path(app.instance_path) / "madoguchi.sqlite"
         )
 
-    from madoguchi import catalogue, db, i18n
+    from madoguchi import catalogue, cli, db, i18n
     from madoguchi.resident import blueprint as resident
 
     db.init_app(app)
     catalogue.init_app(app)
     i18n.init_app(app)
+    cli.init_app(app)
     app.register_blueprint(resident.bp)
     return app

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 import click
-from flask import current_app
+from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from madoguchi import create_app, db
@@ -22,7 +22,7 @@ def main() -> None:
     """Madoguchi: online filing of city administrative procedures."""
 
 
-@main.command("check")
+@click.command("check")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--no-warnings", is_flag=True, help="Print errors only.")
 @with_appcontext
@@ -42,7 +42,7 @@ def check_command(paths: tuple[Path, ...], no_warnings: bool) -> None:
         sys.exit(1)
 
 
-@main.command("migrate")
+@click.command("migrate")
 @with_appcontext
 def migrate_command() -> None:
     """Create or upgrade the database schema (Alembic `upgrade head`)."""
@@ -52,7 +52,7 @@ def migrate_command() -> None:
     click.echo(f"database at head ({db.database().dialect})")
 
 
-@main.command("publish")
+@click.command("publish")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--by", default=None, help="Who publishes (recorded with each version).")
 @with_appcontext
@@ -72,7 +72,7 @@ def publish_command(paths: tuple[Path, ...], by: str | None) -> None:
     click.echo(f"{len(added)} new version{'s' if len(added) != 1 else ''} published")
 
 
-@main.command("demo")
+@click.command("demo")
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=5000, type=int)
 @click.option("--no-serve", is_flag=True, help="Set up the demo database and exit.")
@@ -91,3 +91,12 @@ def demo_command(host: str, port: int, no_serve: bool) -> None:
     click.echo(f"demo database ready: {len(added)} new procedure versions published")
     if not no_serve:
         current_app.run(host=host, port=port, debug=False)
+
+
+COMMANDS = (check_command, migrate_command, publish_command, demo_command)
+
+
+def init_app(app: Flask) -> None:
+    """Register the commands on the app, where `madoguchi` and `flask` both find them."""
+    for command in COMMANDS:
+        app.cli.add_command(command)

@@ -16,6 +16,8 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, TypeVar
 
+import wtforms
+
 from forms.messages import Invalid, label_text
 from workflow.expressions import ValueType
 from workflow.model import Field, OptionSpec
@@ -23,6 +25,7 @@ from workflow.model import Field, OptionSpec
 __all__ = [
     "NO_OPTIONS",
     "REGISTRY",
+    "RESERVED_FIELD_IDS",
     "FieldType",
     "FieldTypeRegistry",
     "RequiredFlag",
@@ -33,6 +36,13 @@ __all__ = [
 ]
 
 NO_OPTIONS: Mapping[str, OptionSpec] = MappingProxyType({})
+
+#: ids a field cannot have: the generated form object uses these names itself
+#: (and Flask-WTF adds ``csrf_token``)
+RESERVED_FIELD_IDS = frozenset(
+    {name for name in dir(wtforms.Form) if not name.startswith("_")}
+    | {"form_errors", "meta", "csrf_token"}
+)
 
 
 @dataclass(frozen=True)
@@ -113,6 +123,8 @@ class FieldType:
 
     def check_definition(self, field: Field) -> Iterator[tuple[str | None, str]]:
         """Problems with a definition the loader cannot see: (key or None, message)."""
+        if field.id in RESERVED_FIELD_IDS:
+            yield None, f"the field id '{field.id}' is reserved by the form engine; choose another"
         yield from self.check_options(field)
         if field.default is not None:
             yield from self.check_default(field)
@@ -127,7 +139,10 @@ class FieldType:
         try:
             self.default_value(field)
         except Invalid as problem:
-            yield "default", f"the default {field.default!r} is not a valid value: {problem.text('en')}"
+            yield (
+                "default",
+                f"the default {field.default!r} is not a valid value: {problem.text('en')}",
+            )
 
     def empty(self) -> Any:
         """What an empty answer is stored as (a new object each time)."""

@@ -106,12 +106,17 @@ class ChoiceType(FieldType):
     def check_default(self, field: Field) -> Iterator[tuple[str | None, str]]:
         values = [choice.value for choice in field.choices]
         if field.default not in values:
-            yield "default", f"the default {field.default!r} is not one of the choices ({', '.join(values)})"
+            yield (
+                "default",
+                f"the default {field.default!r} is not one of the choices ({', '.join(values)})",
+            )
 
     def build_field(self, field: Field, language: str) -> Any:
         kwargs = self.field_kwargs(field, language)
         if field.option("style") == "radio":
-            return wtforms.RadioField(choices=_options(field, language), validate_choice=False, **kwargs)
+            return wtforms.RadioField(
+                choices=_options(field, language), validate_choice=False, **kwargs
+            )
         # An empty first option, so that nothing is chosen for the applicant.
         placeholder = SelectChoice("", label_text("choose", language))
         return wtforms.SelectField(

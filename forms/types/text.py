@@ -60,9 +60,7 @@ def clean_free_text(raw: str, *, multiline: bool) -> str:
     text = unicodedata.normalize("NFC", raw).replace("\r\n", "\n").replace("\r", "\n").strip()
     if not multiline and "\n" in text:
         raise Invalid("text.single_line")
-    if any(
-        unicodedata.category(char) in ("Cc", "Cs") and char not in "\n\t" for char in text
-    ):
+    if any(unicodedata.category(char) in ("Cc", "Cs") and char not in "\n\t" for char in text):
         raise Invalid("text.control")
     return text
 
@@ -98,7 +96,9 @@ class _StringType(FieldType):
         return attributes
 
     def build_field(self, field: Field, language: str) -> Any:
-        return wtforms.StringField(render_kw=self.render_kw(field), **self.field_kwargs(field, language))
+        return wtforms.StringField(
+            render_kw=self.render_kw(field), **self.field_kwargs(field, language)
+        )
 
     def to_raw(self, field: Field, value: Any) -> Any:
         return None if value is None else str(value)
