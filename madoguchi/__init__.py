@@ -35,17 +35,21 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     else:
         app.config.from_mapping(test_config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config.get("UPLOAD_DIR"):
+        app.config["UPLOAD_DIR"] = str(Path(app.instance_path) / "files")
     if not app.config.get("DATABASE_URL"):
         app.config["DATABASE_URL"] = "sqlite:///" + str(
             Path(app.instance_path) / "madoguchi.sqlite"
         )
 
-    from madoguchi import catalogue, cli, db, i18n
+    from madoguchi import catalogue, cli, db, i18n, mail, security
     from madoguchi.resident import blueprint as resident
 
     db.init_app(app)
     catalogue.init_app(app)
     i18n.init_app(app)
+    mail.init_app(app)
+    security.init_app(app)
     cli.init_app(app)
     app.register_blueprint(resident.bp)
     return app

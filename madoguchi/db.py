@@ -72,3 +72,25 @@ def _close_session(_exc: BaseException | None) -> None:
     if s is not None:
         s.rollback()
         s.close()
+
+
+def after_commit(callback: Any) -> None:
+    """Run `callback()` once the request's transaction has committed.
+
+    Mail, PDFs and webhooks go through here, so that a request that fails
+    and rolls back sends nothing.
+    """
+    g.setdefault("after_commit", []).append(callback)
+
+
+def commit() -> None:
+    """Commit the request's work once, then run what waited for the commit."""
+    session().commit()
+    callbacks = g.pop("after_commit", [])
+    for callback in callbacks:
+        callback()
+
+
+def rollback() -> None:
+    session().rollback()
+    g.pop("after_commit", None)

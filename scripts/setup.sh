@@ -42,3 +42,6 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -c "import madoguchi, forms, workflow, flask, weasyprint" 
   touch "$stamp"
 fi
+
+# Compiled message catalogues are build products, not sources.
+.venv/bin/pybabel compile -d madoguchi/translations >/dev/null

@@ -4,7 +4,7 @@
 # instead of a throw-away SQLite file.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+MADOGUCHI_BROWSER_TESTS=1 bash scripts/setup.sh
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy
