@@ -1,6 +1,28 @@
 """Database models, one module per area; importing this registers them all."""
 
+from madoguchi.models.applications import (
+    Application,
+    ApplicationEvent,
+    Draft,
+    GeneratedDocument,
+    ReceiptCounter,
+    StoredFile,
+)
+from madoguchi.models.audit import AuditEvent
 from madoguchi.models.base import Base
 from madoguchi.models.catalogue import ProcedureVersion
+from madoguchi.models.residents import EmailToken, Resident
 
-__all__ = ["Base", "ProcedureVersion"]
+__all__ = [
+    "Application",
+    "ApplicationEvent",
+    "AuditEvent",
+    "Base",
+    "Draft",
+    "EmailToken",
+    "GeneratedDocument",
+    "ProcedureVersion",
+    "ReceiptCounter",
+    "Resident",
+    "StoredFile",
+]

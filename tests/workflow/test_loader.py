@@ -606,7 +606,7 @@ def test_yes_is_not_a_boolean(load) -> None:  # noqa: ANN001
 
 
 def test_pages_given_as_a_mapping_is_a_wrong_type(load) -> None:  # noqa: ANN001
-    text = variant("pages:\n  - id: applicant", "pages:\n  applicant:\n    id: applicant")
+    text = re.sub(r"pages:\n(?:  .*\n)+", "pages:\n  applicant:\n    title: 申請者\n", BASE)
     result = load(text)
     error_at(result, "p.yaml:20:3", "pages must be a list, not a mapping")
     assert result.procedure is None
@@ -660,7 +660,7 @@ def test_a_duplicate_choice_value_is_reported_at_the_second_choice(load) -> None
     only_error(
         load(text),
         at(text, "{value: sofa", nth=1),
-        "duplicate choice value 'sofa' (first used at line 52)",
+        "duplicate choice value 'sofa' (first used at line 53)",
     )
 
 
@@ -687,13 +687,23 @@ def test_an_edit_page_that_does_not_exist_points_at_the_page_name(load) -> None:
 
 def test_fee_each_naming_an_unknown_page_points_at_it(load) -> None:  # noqa: ANN001
     text = variant("each: items", "each: item")
-    only_error(
+    error_at(
         load(text),
         "p.yaml:16:13",
         "each: must name a repeating page",
         "unknown page 'item'",
         "did you mean 'items'?",
     )
+
+
+def test_a_mistyped_each_does_not_make_the_item_fields_unknown_names(load) -> None:  # noqa: ANN001
+    """One typo, one message: `kind` and `count` do exist, on the items page.
+
+    Reporting "unknown name 'kind'" for `unit: amount_of(kind)` sends the
+    administrator after a mistake they did not make.
+    """
+    text = variant("each: items", "each: item")
+    only_error(load(text), "p.yaml:16:13", "each: must name a repeating page")
 
 
 def test_fee_each_naming_a_page_that_does_not_repeat_is_refused(load) -> None:  # noqa: ANN001
@@ -892,10 +902,10 @@ def test_an_unknown_field_type_suggests_the_right_one(load) -> None:  # noqa: AN
 
 def test_an_expression_syntax_error_points_inside_the_expression(load) -> None:  # noqa: ANN001
     # `if: "copies <= = 10"`: the stray '=' is the 11th character of the
-    # expression, and the expression starts after the quote at column 73.
+    # expression, which starts after the quote at column 72 of line 69.
     text = variant('if: "copies <= 10"}', 'if: "copies <= = 10"}')
-    assert at(text, '"copies') == "p.yaml:68:72"
-    only_error(load(text), "p.yaml:68:83", "if: syntax error")
+    assert at(text, '"copies', nth=1) == "p.yaml:69:72"
+    only_error(load(text), "p.yaml:69:83", "if: syntax error", "use '==' to compare")
 
 
 def test_an_unknown_name_in_an_expression_points_at_the_name(load) -> None:  # noqa: ANN001
@@ -903,7 +913,7 @@ def test_an_unknown_name_in_an_expression_points_at_the_name(load) -> None:  # n
     # show_if: "copis... : the quote is at column 14, the name at column 15.
     only_error(
         load(text),
-        "p.yaml:46:15",
+        "p.yaml:47:15",
         "show_if: unknown name 'copis'",
         "did you mean 'copies'?",
     )
@@ -1027,6 +1037,8 @@ def test_a_non_final_state_with_no_way_out_is_refused_at_the_state(load) -> None
         "  transitions:\n    - {action: park, from: approval, to: parked, by: supervisor}\n",
         text,
     )
+    # `withdraw: from "*"` would be a way out of it: take it away.
+    text = variant('{action: withdraw, from: "*",', "{action: withdraw, from: correction,", text)
     only_error(
         load(text),
         at(text, "{label: {ja: 保留"),
