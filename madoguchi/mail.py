@@ -41,7 +41,8 @@ def deliver(app: Flask, mail: Mail) -> None:
         message["To"] = mail.to
         message["Subject"] = mail.subject
         message.set_content(mail.body)
-        with smtplib.SMTP(app.config["MAIL_SERVER"], int(app.config["MAIL_PORT"]), timeout=30) as smtp:
+        server, port = app.config["MAIL_SERVER"], int(app.config["MAIL_PORT"])
+        with smtplib.SMTP(server, port, timeout=30) as smtp:
             if app.config.get("MAIL_USE_TLS"):
                 smtp.starttls()
             if app.config.get("MAIL_USERNAME"):

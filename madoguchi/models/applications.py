@@ -53,9 +53,7 @@ class Application(Base):
     """A filed application: answers, files and the pinned procedure version."""
 
     __tablename__ = "applications"
-    __table_args__ = (
-        Index("ix_applications_office_state_due", "office_id", "state", "due_date"),
-    )
+    __table_args__ = (Index("ix_applications_office_state_due", "office_id", "state", "due_date"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     public_id: Mapped[str] = mapped_column(String(32), unique=True)

@@ -8,7 +8,6 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-
 from madoguchi.models.base import Base
 
 
