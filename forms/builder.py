@@ -32,7 +32,7 @@ from forms.messages import Invalid, message
 from forms.registry import REGISTRY
 from forms.types.base import RESERVED_FIELD_IDS, FieldType, raw_of
 from forms.types.files import FileType
-from workflow.model import Field, Page, Procedure
+from workflow.model import Field, LocalizedText, Page, Procedure, Transition
 
 __all__ = [
     "RESERVED_FIELD_IDS",
@@ -44,6 +44,7 @@ __all__ = [
     "fields_to_render",
     "page_form_class",
     "repeat_errors",
+    "transition_page",
     "validate_page",
 ]
 
@@ -99,6 +100,21 @@ def page_form_class(procedure: Procedure, page: Page | str, language: str) -> ty
         while len(_cache) > _CACHE_SIZE:
             _cache.popitem(last=False)
     return form_class
+
+
+def transition_page(transition: Transition) -> Page:
+    """The extra inputs of a workflow action (`fields:`) as a page of their own.
+
+    The result works with `page_form_class`, `bind_page_form` and
+    `validate_page` like any page; its id (``action:<action>``) cannot
+    clash with a page id, which never contains a colon.
+    """
+    return Page(
+        id=f"action:{transition.action}",
+        title=transition.label or LocalizedText.plain(transition.action),
+        fields=transition.fields,
+        location=transition.location,
+    )
 
 
 def fields_to_render(
@@ -234,30 +250,15 @@ def validate_page(
     new_uploads: dict[str, list[tuple[dict[str, Any], bytes]]] = {}
     for f in input_fields(page):
         spec = REGISTRY.for_field(f)
-        raw = spec.read_raw(f, formdata, files)
-        result.raw[f.id] = raw
-        if spec.is_empty(raw):
-            if isinstance(spec, FileType) and existing.get(f.id):
-                outcomes[f.id] = existing[f.id]
-                result.raw[f.id] = existing[f.id]
-            else:
-                outcomes[f.id] = _EMPTY
-                result.raw[f.id] = (
-                    spec.to_raw(f, spec.empty()) if isinstance(spec, FileType) else raw
-                )
-            continue
-        try:
-            if isinstance(spec, FileType):
-                accepted = spec.clean_uploads(f, raw)
-                new_uploads[f.id] = accepted
-                outcomes[f.id] = [described for described, _ in accepted]
-                result.raw[f.id] = outcomes[f.id]
-            else:
-                outcomes[f.id] = spec.clean(f, raw, today=today)
-        except Invalid as problem:
-            outcomes[f.id] = problem
-            if isinstance(spec, FileType):
-                result.raw[f.id] = None
+        posted_raw = spec.read_raw(f, formdata, files)
+        if isinstance(spec, FileType):
+            outcome, new_uploads[f.id] = _read_files(spec, f, posted_raw, existing.get(f.id))
+            # A file input cannot be filled in again: show what is attached instead.
+            result.raw[f.id] = None if isinstance(outcome, _Empty | Invalid) else outcome
+        else:
+            outcome = _clean(spec, f, posted_raw, today)
+            result.raw[f.id] = posted_raw
+        outcomes[f.id] = outcome
 
     # Conditions see this page's answers as posted (refused ones as null).
     posted = {
@@ -265,6 +266,7 @@ def validate_page(
     }
     items = answers.get(page.id)
     count = len(items) if isinstance(items, list | tuple) else 0
+    # An index past the end (a client that skipped ahead) adds one item.
     index = item_index if item_index is None or item_index <= count else count
     merged = with_page_values(procedure, page, answers, posted, item_index=index)
     resolver = Resolver(procedure, merged, today)
@@ -286,6 +288,30 @@ def validate_page(
             for described, data in new_uploads.get(f.id, ()):
                 result.uploads[described["key"]] = data
     return result
+
+
+def _clean(spec: FieldType, field: Field, raw: Any, today: datetime.date) -> Any:
+    """The stored value, `_EMPTY`, or the `Invalid` refusal."""
+    if spec.is_empty(raw):
+        return _EMPTY
+    try:
+        return spec.clean(field, raw, today=today)
+    except Invalid as problem:
+        return problem
+
+
+def _read_files(
+    spec: FileType, field: Field, uploads: Any, stored: Any
+) -> tuple[Any, list[tuple[dict[str, Any], bytes]]]:
+    """(outcome as in `_clean`, accepted uploads with their bytes)."""
+    if spec.is_empty(uploads):
+        # Nothing chosen this time: the files attached before stay attached.
+        return (stored if stored else _EMPTY), []
+    try:
+        accepted = spec.clean_uploads(field, uploads)
+    except Invalid as problem:
+        return problem, []
+    return [described for described, _ in accepted], accepted
 
 
 def _posted_value(spec: FieldType, outcome: Any) -> Any:

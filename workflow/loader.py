@@ -73,6 +73,8 @@ PREFILL_SOURCES = (
 BUILTIN_DOCUMENTS = ("receipt", "application")
 
 T = TypeVar("T")
+#: the scope of a fee line whose `each:` names no repeating page
+_UNKNOWN_SCOPE = "\x00unknown"
 
 
 class ProcedureError(Exception):
@@ -413,6 +415,8 @@ class _ProcedureLoader:
         self.payment_methods = payment_methods
         self.pending: list[_PendingExpression] = []
         self.field_locations: dict[str, Location] = {}
+        #: a field did not load: references to unknown fields may be that one
+        self.fields_failed = False
 
     # -- top level
 
@@ -471,7 +475,7 @@ class _ProcedureLoader:
             documents=frozen_map((d.id, d) for d in documents),
             fingerprint=fingerprint(self.root),
             source_path=self.filename,
-            location=top.location,
+            location=(top.get("procedure") or top).location,
         )
 
     def applicant(self, node: Node | None) -> Applicant:
@@ -525,6 +529,8 @@ class _ProcedureLoader:
         if office is not None and office != "by_address":
             self.d.error(node.location, "route_by only goes with office: by_address")
         fields = {f.id: (f, p) for p in pages for f in p.fields}
+        if value not in fields and self.fields_failed:
+            return None
         if value not in fields:
             self.d.error(
                 node.location,
@@ -614,6 +620,7 @@ class _ProcedureLoader:
         for item in seq.items:
             loaded = self.field(item, page_id, item_scope)
             if loaded is None:
+                self.fields_failed = True
                 continue
             if loaded.id in self.field_locations:
                 first = self.field_locations[loaded.id]
@@ -647,7 +654,7 @@ class _ProcedureLoader:
             required_keys.append("label")
         r.keys(
             mapping,
-            f"a {type_name or ''} field".replace("a  ", "a "),
+            f"a field of type {type_name}" if type_name else "a field",
             (*FIELD_KEYS, *own_keys),
             required_keys,
         )
@@ -828,10 +835,12 @@ class _ProcedureLoader:
                         else f"unknown page '{each}'{did_you_mean(each, all_pages)}"
                     )
                     self.d.error(each_node.location, f"each: must name a repeating page; {why}")
-                    each = None
+                    each = _UNKNOWN_SCOPE
             unit = self.expr(line.get("unit"), "unit", each)
             quantity = self.expr(line.get("quantity"), "quantity", each)
             condition = self.expr(line.get("if"), "if", each)
+            if each == _UNKNOWN_SCOPE:
+                each = None
             if label is None or unit is None:
                 continue
             lines.append(
@@ -892,7 +901,7 @@ class _ProcedureLoader:
                     id=doc_id,
                     title=title,
                     template=template,
-                    location=body.location,
+                    location=key_location,
                     template_path=str(path) if path else None,
                 )
             )
@@ -937,6 +946,7 @@ class _ProcedureLoader:
                 self.d.error(location, f"role '{role}' is listed twice")
             else:
                 roles.append(role)
+        errors_before = len(self.d.errors)
         states = self.states(mapping.get("states"), roles)
         initial_node = mapping.get("initial")
         initial = r.text(initial_node, "initial")
@@ -973,8 +983,11 @@ class _ProcedureLoader:
             states=frozen_map(states),
             transitions=tuple(transitions),
         )
-        for problem in graph.check(built):
-            self.d.error(problem.location, problem.message)
+        # A state or transition that did not load would make the graph look
+        # broken where it is not; its own error says what to fix first.
+        if len(self.d.errors) == errors_before:
+            for problem in graph.check(built):
+                self.d.error(problem.location, problem.message)
         return built
 
     def states(self, node: Node | None, roles: list[str]) -> dict[str, State]:
@@ -1032,7 +1045,7 @@ class _ProcedureLoader:
             states[state_id] = State(
                 id=state_id,
                 label=label,
-                location=body.location,
+                location=key_location,
                 queue=queue,
                 with_=with_,
                 pay=pay,
@@ -1250,6 +1263,8 @@ class _ProcedureLoader:
             else:
                 top.update(page_types)
         for pending in self.pending:
+            if pending.item_scope == _UNKNOWN_SCOPE:
+                continue  # its `each:` is already reported; its names cannot be judged
             scope = dict(top)
             if pending.item_scope is not None:
                 scope.update(item_scopes.get(pending.item_scope, {}))

@@ -17,7 +17,7 @@ from typing import Any
 
 from workflow.calendar import BusinessCalendar, default_calendar
 from workflow.expressions import ExpressionError
-from workflow.model import Procedure, State, Transition
+from workflow.model import Procedure, State, Transition, japan_date
 from workflow.model import today_in_japan as _today
 
 
@@ -180,7 +180,7 @@ class StateMachine:
             )
         if role == "system" and not (transition.on or transition.after):
             raise TransitionError("forbidden", "the system takes only timer and event actions")
-        if not self._condition_holds(transition, values, at.date(), amounts):
+        if not self._condition_holds(transition, values, japan_date(at), amounts):
             raise TransitionError(
                 "condition",
                 f"'{transition.display_label()}' is not possible for this case"
@@ -226,7 +226,7 @@ class StateMachine:
         """The day an `after:` timer fires for a case that entered its state at `entered_at`."""
         assert transition.after is not None
         return self.calendar.deadline(
-            entered_at.date(),
+            japan_date(entered_at),
             days=transition.after.days,
             business_days=transition.after.business_days,
         )
@@ -246,8 +246,8 @@ class StateMachine:
         due = []
         for transition in self.timers(state_id):
             day = self.timer_due(transition, entered_at)
-            if day <= now.date() and self._condition_holds(
-                transition, values or {}, now.date(), None
+            if day <= japan_date(now) and self._condition_holds(
+                transition, values or {}, japan_date(now), None
             ):
                 due.append(DueTimer(transition, day))
         return sorted(due, key=lambda d: d.due)

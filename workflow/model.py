@@ -337,7 +337,14 @@ class Office:
     hours: LocalizedText | None = None
 
 
+JAPAN = datetime.timezone(datetime.timedelta(hours=9), "JST")
+
+
 def today_in_japan() -> datetime.date:
     """Today's date in Japan, whatever the server's time zone."""
-    tokyo = datetime.timezone(datetime.timedelta(hours=9))
-    return datetime.datetime.now(tokyo).date()
+    return datetime.datetime.now(JAPAN).date()
+
+
+def japan_date(moment: datetime.datetime) -> datetime.date:
+    """The calendar day in Japan of a moment (naive moments are taken as Japan time)."""
+    return moment.astimezone(JAPAN).date() if moment.tzinfo else moment.date()

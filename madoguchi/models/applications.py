@@ -39,8 +39,12 @@ class Draft(Base):
     answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     #: pages the resident has completed, in order
     completed_pages: Mapped[list[str]] = mapped_column(JSON, default=list)
-    #: proxy filing: {"is_proxy": bool, "represented": {...}}
+    #: proxy filing: the answers of the built-in "who is filing" page
     proxy: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    #: set when the draft is a correction of a filed application
+    application_id: Mapped[int | None] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), unique=True
+    )
     created_at: Mapped[created_at]
     updated_at: Mapped[datetime.datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow

@@ -62,9 +62,7 @@ def load(body: str) -> Procedure:
     """A procedure from the YAML of its pages (and fee), with a minimal header and workflow."""
     text = (
         "procedure: test\nversion: 1\ntitle: テスト\noffice: city-hall\n"
-        "standard_processing_days: 5\nretention_years: 1\n"
-        + textwrap.dedent(body)
-        + WORKFLOW
+        "standard_processing_days: 5\nretention_years: 1\n" + textwrap.dedent(body) + WORKFLOW
     )
     result = load_procedure_text(text, "test.yaml", field_types=REGISTRY)
     assert result.ok, "\n".join(str(d) for d in result.diagnostics)

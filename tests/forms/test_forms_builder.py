@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import textwrap
 from collections.abc import Callable
 from datetime import date
 
@@ -17,9 +18,11 @@ from forms.builder import (
     fields_to_render,
     page_form_class,
     repeat_errors,
+    transition_page,
     validate_page,
 )
-from forms.registry import Upload
+from forms.registry import REGISTRY, Upload
+from workflow.loader import load_procedure_text
 from workflow.model import Procedure
 
 TODAY = date(2026, 11, 24)
@@ -166,7 +169,12 @@ def test_show_if_on_the_same_page_is_evaluated_on_the_posted_values(
 ) -> None:
     # Without JavaScript the detail box is always on screen; the server decides.
     shown = validate_page(
-        procedure, "request", post(copies="1", purpose="other"), answers={}, language="en", today=TODAY
+        procedure,
+        "request",
+        post(copies="1", purpose="other"),
+        answers={},
+        language="en",
+        today=TODAY,
     )
     assert shown.errors == {"purpose_detail": "This field is required. Please fill it in."}
     hidden = validate_page(
@@ -196,13 +204,21 @@ def test_hidden_fields_are_dropped_even_when_invalid(procedure: Procedure) -> No
 
 def test_required_if(procedure: Procedure) -> None:
     by_email = validate_page(
-        procedure, "request", post(copies="1", purpose="pension", contact="email"),
-        answers={}, language="ja", today=TODAY,
+        procedure,
+        "request",
+        post(copies="1", purpose="pension", contact="email"),
+        answers={},
+        language="ja",
+        today=TODAY,
     )
     assert by_email.errors == {"email": "この項目は必須です。入力してください。"}
     by_phone = validate_page(
-        procedure, "request", post(copies="1", purpose="pension", contact="phone"),
-        answers={}, language="ja", today=TODAY,
+        procedure,
+        "request",
+        post(copies="1", purpose="pension", contact="phone"),
+        answers={},
+        language="ja",
+        today=TODAY,
     )
     assert by_phone.ok
     assert by_phone.values["email"] is None
@@ -234,15 +250,24 @@ def test_an_unchecked_required_box_is_refused(procedure: Procedure) -> None:
     assert result.errors == {"consent": "内容を確認のうえ、チェックを入れてください。"}
     assert result.values == {"pickup": date(2026, 12, 1)}
     ticked = validate_page(
-        procedure, "confirm", post(pickup="R8.12.1", consent="y"), answers={}, language="ja", today=TODAY
+        procedure,
+        "confirm",
+        post(pickup="R8.12.1", consent="y"),
+        answers={},
+        language="ja",
+        today=TODAY,
     )
     assert ticked.values == {"pickup": date(2026, 12, 1), "consent": True}
 
 
 def test_min_today_is_the_day_given(procedure: Procedure) -> None:
     result = validate_page(
-        procedure, "confirm", post(pickup="2026-11-23", consent="y"),
-        answers={}, language="en", today=TODAY,
+        procedure,
+        "confirm",
+        post(pickup="2026-11-23", consent="y"),
+        answers={},
+        language="en",
+        today=TODAY,
     )
     assert result.errors == {"pickup": "This date is too early: enter 24 November 2026 or later."}
 
@@ -253,7 +278,9 @@ def test_page_show_if_depends_on_earlier_answers(procedure: Procedure) -> None:
     three = {"copies": 3, "purpose": "pension"}
     assert "second" in [p.id for p in visible_pages(procedure, three, TODAY)]
     # A hidden page asks nothing, so nothing is required or kept.
-    result = validate_page(procedure, "second", post(reason="x"), answers=one, language="ja", today=TODAY)
+    result = validate_page(
+        procedure, "second", post(reason="x"), answers=one, language="ja", today=TODAY
+    )
     assert result.ok
     assert result.values == {}
 
@@ -274,20 +301,35 @@ def test_fields_to_render(procedure: Procedure) -> None:
 
 def test_repeating_page_items_are_validated_one_by_one(procedure: Procedure) -> None:
     first = validate_page(
-        procedure, "items", post(kind="fan", count="2"),
-        answers={}, language="ja", today=TODAY, item_index=0,
+        procedure,
+        "items",
+        post(kind="fan", count="2"),
+        answers={},
+        language="ja",
+        today=TODAY,
+        item_index=0,
     )
     assert first.values == {"kind": "fan", "count": 2, "photo": []}
     answers = with_page_values(procedure, procedure.page("items"), {}, first.values, item_index=0)
     second = validate_page(
-        procedure, "items", post(kind="sofa", count="1"),
-        answers=answers, language="en", today=TODAY, item_index=1,
+        procedure,
+        "items",
+        post(kind="sofa", count="1"),
+        answers=answers,
+        language="en",
+        today=TODAY,
+        item_index=1,
     )
     # The show_if of an item field sees that item's kind.
     assert second.errors == {"sofa_seats": "This field is required. Please fill it in."}
     edited = validate_page(
-        procedure, "items", post(kind="fan", count="1", sofa_seats="3"),
-        answers=answers, language="en", today=TODAY, item_index=0,
+        procedure,
+        "items",
+        post(kind="fan", count="1", sofa_seats="3"),
+        answers=answers,
+        language="en",
+        today=TODAY,
+        item_index=0,
     )
     assert edited.ok
     assert "sofa_seats" not in edited.values
@@ -297,7 +339,9 @@ def test_repeating_page_needs_an_item_index(procedure: Procedure) -> None:
     with pytest.raises(ValueError, match="repeats"):
         validate_page(procedure, "items", post(), answers={}, language="ja", today=TODAY)
     with pytest.raises(ValueError, match="does not repeat"):
-        validate_page(procedure, "request", post(), answers={}, language="ja", today=TODAY, item_index=0)
+        validate_page(
+            procedure, "request", post(), answers={}, language="ja", today=TODAY, item_index=0
+        )
 
 
 def test_repeat_min_and_max(procedure: Procedure) -> None:
@@ -311,8 +355,13 @@ def test_repeat_min_and_max(procedure: Procedure) -> None:
         "You can add at most 3."
     ]
     beyond = validate_page(
-        procedure, "items", post(kind="fan", count="1"),
-        answers=three, language="en", today=TODAY, item_index=3,
+        procedure,
+        "items",
+        post(kind="fan", count="1"),
+        answers=three,
+        language="en",
+        today=TODAY,
+        item_index=3,
     )
     assert beyond.page_errors == ["You can add at most 3."]
     assert not beyond.ok
@@ -324,8 +373,14 @@ def test_repeat_min_and_max(procedure: Procedure) -> None:
 def test_uploads_are_returned_for_storage(procedure: Procedure) -> None:
     files = MultiDict([("photo", FileStorage(io.BytesIO(PNG), filename="sofa.png"))])
     result = validate_page(
-        procedure, "items", post(kind="fan", count="1"), files=files,
-        answers={}, language="ja", today=TODAY, item_index=0,
+        procedure,
+        "items",
+        post(kind="fan", count="1"),
+        files=files,
+        answers={},
+        language="ja",
+        today=TODAY,
+        item_index=0,
     )
     assert result.ok
     [stored] = result.values["photo"]
@@ -337,24 +392,40 @@ def test_stored_files_are_kept_when_nothing_new_is_chosen(procedure: Procedure) 
     kept = [{"name": "a.png", "size": 40, "sha256": "0" * 64, "mime": "image/png", "key": "0" * 64}]
     answers = {"items": [{"kind": "fan", "count": 1, "photo": kept}]}
     result = validate_page(
-        procedure, "items", post(kind="fan", count="2"), files=MultiDict(),
-        answers=answers, language="ja", today=TODAY, item_index=0,
+        procedure,
+        "items",
+        post(kind="fan", count="2"),
+        files=MultiDict(),
+        answers=answers,
+        language="ja",
+        today=TODAY,
+        item_index=0,
     )
     assert result.values["photo"] == kept
     assert result.uploads == {}
     replaced = validate_page(
-        procedure, "items", post(kind="fan", count="2"),
+        procedure,
+        "items",
+        post(kind="fan", count="2"),
         files={"photo": [Upload("b.jpg", JPEG)]},
-        answers=answers, language="ja", today=TODAY, item_index=0,
+        answers=answers,
+        language="ja",
+        today=TODAY,
+        item_index=0,
     )
     assert [f["name"] for f in replaced.values["photo"]] == ["b.jpg"]
 
 
 def test_a_refused_upload_is_an_error_of_its_field(procedure: Procedure) -> None:
     result = validate_page(
-        procedure, "items", post(kind="fan", count="1"),
+        procedure,
+        "items",
+        post(kind="fan", count="1"),
         files={"photo": [Upload("photo.png", b"%PDF-1.7 not an image")]},
-        answers={}, language="en", today=TODAY, item_index=0,
+        answers={},
+        language="en",
+        today=TODAY,
+        item_index=0,
     )
     assert result.errors["photo"].startswith("The type of the file “photo.png” is not accepted.")
     assert result.uploads == {}
@@ -385,3 +456,54 @@ def test_check_answers_reports_repeat_counts(procedure: Procedure) -> None:
     assert [(p.page_id, p.field_id, p.message) for p in problems] == [
         ("items", None, "少なくとも1件入力してください。")
     ]
+
+
+# --- workflow actions ----------------------------------------------------------------------
+
+
+def test_the_fields_of_a_workflow_action_are_checked_like_a_page() -> None:
+    text = textwrap.dedent(
+        """
+        procedure: t
+        version: 1
+        title: t
+        office: city-hall
+        standard_processing_days: 5
+        retention_years: 1
+        pages:
+          - {id: p, title: p, fields: [{id: a, type: text, label: a}]}
+        workflow:
+          roles: [clerk]
+          initial: received
+          states:
+            received: {label: 受付, queue: clerk}
+            done: {label: 完了, final: true, outcome: approved}
+          transitions:
+            - action: schedule
+              from: received
+              to: done
+              by: clerk
+              fields:
+                - {id: collection_date, type: date, label: 収集日, required: true, min: today}
+        """
+    )
+    loaded = load_procedure_text(text, "t.yaml", field_types=REGISTRY)
+    assert loaded.procedure is not None, loaded.diagnostics
+    procedure = loaded.procedure
+    [transition] = procedure.transition("schedule")
+    page = transition_page(transition)
+    form = bind_page_form(procedure, page, "ja")
+    assert [f.name for f in form] == ["collection_date"]
+    result = validate_page(
+        procedure,
+        page,
+        post(collection_date="令和8年12月1日"),
+        answers={},
+        language="ja",
+        today=TODAY,
+    )
+    assert result.values == {"collection_date": date(2026, 12, 1)}
+    late = validate_page(
+        procedure, page, post(collection_date="2026-11-01"), answers={}, language="ja", today=TODAY
+    )
+    assert late.errors == {"collection_date": "2026年11月24日以降の日付を入力してください。"}

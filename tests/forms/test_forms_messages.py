@@ -43,7 +43,9 @@ def test_limits_are_interpolated() -> None:
     assert message("text.too_long", "ja", max=40, length=52) == (
         "40文字以内で入力してください（現在52文字です）。"
     )
-    assert message("number.too_large", "en", max=10000) == "This is too large: enter 10,000 or less."
+    assert (
+        message("number.too_large", "en", max=10000) == "This is too large: enter 10,000 or less."
+    )
     assert message("date.too_early", "ja", min=date(2026, 11, 24)) == (
         "2026年11月24日以降の日付を入力してください。"
     )

@@ -74,7 +74,9 @@ def test_japanese_phone_numbers_are_stored_in_e164(raw: str, stored: str) -> Non
     assert normalise.normalise_phone(raw) == stored
 
 
-@pytest.mark.parametrize("raw", ["06-1234-567", "110", "abc", "0120-ABC-DEF", "06-1234-5678 ext 2", "++81612345678"])
+@pytest.mark.parametrize(
+    "raw", ["06-1234-567", "110", "abc", "0120-ABC-DEF", "06-1234-5678 ext 2", "++81612345678"]
+)
 def test_invalid_phone_numbers_are_refused(raw: str) -> None:
     with pytest.raises(Invalid) as caught:
         normalise.normalise_phone(raw)
@@ -97,7 +99,15 @@ def test_a_stored_phone_number_is_shown_the_japanese_way() -> None:
 
 @pytest.mark.parametrize(
     "raw",
-    ["530-0001", "5300001", "〒530-0001", "〒 530-0001", "５３０－０００１", "〒５３０ー０００１", "530ｰ0001"],
+    [
+        "530-0001",
+        "5300001",
+        "〒530-0001",
+        "〒 530-0001",
+        "５３０－０００１",
+        "〒５３０ー０００１",
+        "530ｰ0001",
+    ],
 )
 def test_postal_code_spellings_are_normalised(raw: str) -> None:
     found = normalise.lookup_postal_code(raw)
@@ -175,7 +185,9 @@ def test_kana_spaces_are_collapsed_to_one_full_width_space() -> None:
     assert normalise.normalise_kana("ヤマダ\u3000\u3000タロウ") == "ヤマダ　タロウ"
 
 
-@pytest.mark.parametrize("raw", ["山田", "Yamada", "ヤマダ1", "ヤマダ-タロウ", "ヤマダ〜", "", "   "])
+@pytest.mark.parametrize(
+    "raw", ["山田", "Yamada", "ヤマダ1", "ヤマダ-タロウ", "ヤマダ〜", "", "   "]
+)
 def test_anything_but_kana_is_refused(raw: str) -> None:
     with pytest.raises(Invalid) as caught:
         normalise.normalise_kana(raw)

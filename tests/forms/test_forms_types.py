@@ -397,7 +397,9 @@ def test_multi_choice_field_keeps_the_definition_order(make_field: MakeField) ->
     field = make_field("multi_choice", choices=SERVICES)
     assert clean(field, ["child", "nhi", "nhi"]) == ["nhi", "child"]
     assert refusal(field, ["nhi", "tax"]).key == "choice.invalid"
-    assert REGISTRY["multi_choice"].display(field, ["nhi", "child"], "ja") == "国民健康保険、児童手当"
+    assert (
+        REGISTRY["multi_choice"].display(field, ["nhi", "child"], "ja") == "国民健康保険、児童手当"
+    )
 
 
 def test_multi_choice_min_and_max(make_field: MakeField) -> None:
@@ -434,7 +436,9 @@ def test_multi_choice_definition_problems(make_field: MakeField) -> None:
     assert problems(make_field("multi_choice", choices=SERVICES, min=4)) == [
         ("min", "min (4) is more than the number of choices (3)")
     ]
-    assert problems(make_field("multi_choice", choices=SERVICES, default=["tax"]))[0][0] == "default"
+    assert (
+        problems(make_field("multi_choice", choices=SERVICES, default=["tax"]))[0][0] == "default"
+    )
     assert problems(make_field("multi_choice", choices=SERVICES, default=["nhi"])) == []
 
 

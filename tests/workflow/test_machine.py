@@ -86,7 +86,11 @@ PROCEDURE = textwrap.dedent(
           document: rejection
           notify: applicant
         - {action: send_back, from: approval, to: reviewing, by: supervisor, comment: required}
-        - {action: withdraw, from: [received, reviewing, correction], to: withdrawn, by: applicant, comment: none}
+        - action: withdraw
+          from: [received, reviewing, correction]
+          to: withdrawn
+          by: applicant
+          comment: none
         - {action: expire, from: correction, to: withdrawn, by: system, after: {business_days: 30}}
         - {action: lapse, from: payment, to: withdrawn, by: system, after: {days: 7}}
     documents:
@@ -285,9 +289,7 @@ def test_rejecting_issues_the_rejection_document(machine: StateMachine) -> None:
 
 
 def test_a_comment_is_dropped_where_the_transition_takes_none(machine: StateMachine) -> None:
-    event = machine.apply(
-        "received", "withdraw", {"applicant"}, VALUES, at=AT, comment="やめます"
-    )
+    event = machine.apply("received", "withdraw", {"applicant"}, VALUES, at=AT, comment="やめます")
     assert event.to_state == "withdrawn"
     assert event.comment is None
 
@@ -338,9 +340,7 @@ def test_an_action_whose_if_does_not_hold_is_refused_as_condition(
 
 def test_a_missing_required_comment_is_refused(machine: StateMachine) -> None:
     with pytest.raises(TransitionError) as caught:
-        machine.apply(
-            "reviewing", "request_correction", {"clerk"}, VALUES, at=AT, comment="   "
-        )
+        machine.apply("reviewing", "request_correction", {"clerk"}, VALUES, at=AT, comment="   ")
     assert caught.value.code == "comment_required"
     assert set(caught.value.field_errors) == {"comment"}
     assert refused(machine, "approval", "send_back", {"supervisor"}) == "comment_required"
@@ -355,9 +355,7 @@ def test_a_missing_required_field_is_refused_with_the_field_named(
         )
     assert caught.value.code == "fields"
     assert set(caught.value.field_errors) == {"decision_no"}
-    blank = refused(
-        machine, "approval", "approve", {"supervisor"}, fields={"decision_no": ""}
-    )
+    blank = refused(machine, "approval", "approve", {"supervisor"}, fields={"decision_no": ""})
     assert blank == "fields"
 
 
