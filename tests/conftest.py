@@ -64,14 +64,17 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def migrated_app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     """One app for the session, its database migrated to head."""
+    instance = tmp_path_factory.mktemp("instance")
     app = create_app(
         {
             "TESTING": True,
             "SECRET_KEY": "test-secret",
             "DATABASE_URL": database_url,
+            "UPLOAD_DIR": str(instance / "files"),
+            "MAIL_BACKEND": "memory",
         }
     )
-    app.instance_path = str(tmp_path_factory.mktemp("instance"))
+    app.instance_path = str(instance)
     upgrade(app.extensions["madoguchi.db"].engine)
     yield app
     app.extensions["madoguchi.db"].engine.dispose()
@@ -93,6 +96,7 @@ def app(migrated_app: Flask, engine: Engine) -> Iterator[Flask]:
     database.sessionmaker = sessionmaker(
         bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
     )
+    migrated_app.extensions["madoguchi.outbox"].clear()
     try:
         yield migrated_app
     finally:

@@ -14,12 +14,11 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from forms.answers import from_json, prune_hidden, to_json
+from forms.answers import prune_hidden, to_json
 from forms.builder import Problem, check_answers
 from forms.fees import compute_fee
 from forms.messages import Invalid
@@ -34,9 +33,8 @@ from madoguchi.models import (
     Resident,
 )
 from madoguchi.services import audit, proxy
-from madoguchi.services.drafts import new_public_id, procedure_of
+from madoguchi.services.drafts import answers_of, new_public_id, procedure_of
 from madoguchi.services.drafts import pages_in_order as draft_pages
-from madoguchi.services.drafts import answers_of
 from workflow.calendar import default_calendar
 from workflow.model import Office, Procedure, today_in_japan
 
@@ -267,16 +265,6 @@ def _referenced_files(procedure: Procedure, answers: dict[str, Any], draft: Draf
     return found
 
 
-def answers_for_display(procedure: Procedure, application: Application) -> dict[str, Any]:
-    return from_json(procedure, application.answers)
-
-
-def procedure_of_application(session: Session, application: Application) -> Procedure:
-    version = session.get(ProcedureVersion, application.procedure_version_id)
-    assert version is not None
-    return catalogue().procedure_of(version)
-
-
 def receipt_mail(application: Application, procedure: Procedure) -> tuple[str, str]:
     title = procedure.title.get(application.language)
     if application.language == "en":
@@ -291,7 +279,3 @@ def receipt_mail(application: Application, procedure: Procedure) -> tuple[str, s
         f"申請を受け付けました。\n\n手続き: {title}\n受付番号: {application.receipt_number}\n\n"
         "進み具合は「申請履歴」でご確認いただけます。\n",
     )
-
-
-def app_config(key: str) -> Any:
-    return current_app.config[key]

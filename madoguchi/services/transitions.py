@@ -1,0 +1,160 @@
+"""Taking a workflow action on a filed application.
+
+The `workflow/` state machine decides whether the action is allowed and
+what it does; this module stores the result in the request's transaction:
+the new state, a history event, the audit row and the due date, and queues
+the applicant's email for after the commit.  The application's
+`row_version` makes a concurrent second action fail instead of silently
+overwriting the first.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from forms.answers import choice_amounts, expression_values, from_json
+from madoguchi import mail
+from madoguchi.catalogue import catalogue
+from madoguchi.models import Application, ApplicationEvent, ProcedureVersion
+from madoguchi.services import audit
+from workflow.calendar import ClockSpan, ProcessingClock, default_calendar, processing_clock
+from workflow.machine import StateMachine, TransitionError
+from workflow.model import Procedure, Transition
+
+__all__ = ["Conflict", "TransitionError", "clock", "procedure_of", "take_action"]
+
+
+class Conflict(Exception):  # noqa: N818 - reads as `raise Conflict()`, like HTTP 409
+    """Someone else changed the application since the actor loaded it."""
+
+
+def procedure_of(session: Session, application: Application) -> Procedure:
+    version = session.get(ProcedureVersion, application.procedure_version_id)
+    assert version is not None
+    return catalogue().procedure_of(version)
+
+
+def values_of(procedure: Procedure, application: Application) -> dict[str, Any]:
+    answers = from_json(procedure, application.answers)
+    return dict(expression_values(procedure, answers))
+
+
+def allowed_actions(
+    session: Session, application: Application, roles: set[str]
+) -> list[Transition]:
+    procedure = procedure_of(session, application)
+    machine = StateMachine(procedure)
+    return machine.allowed(
+        application.state,
+        roles,
+        values_of(procedure, application),
+        amounts=choice_amounts(procedure),
+    )
+
+
+def clock(
+    procedure: Procedure, application: Application, now: datetime.datetime | None = None
+) -> ProcessingClock:
+    """The standard-processing-period clock from the application's history."""
+    now = now or datetime.datetime.now(datetime.UTC)
+    events = sorted(application.events, key=lambda e: (e.at, e.id or 0))
+    spans = []
+    for index, event in enumerate(events):
+        end = events[index + 1].at if index + 1 < len(events) else None
+        state = procedure.workflow.states.get(event.to_state)
+        spans.append(ClockSpan(_aware(event.at), _aware(end), bool(state and state.clock_runs)))
+    return processing_clock(
+        default_calendar(), procedure.standard_processing_days, spans, now=_aware(now)
+    )
+
+
+def _aware(moment: datetime.datetime | None) -> Any:
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=datetime.UTC)  # SQLite gives back naive UTC
+
+
+def take_action(
+    session: Session,
+    application: Application,
+    action: str,
+    *,
+    roles: set[str],
+    actor: str,
+    comment: str | None = None,
+    fields: dict[str, Any] | None = None,
+    expected_version: int | None = None,
+) -> ApplicationEvent:
+    """Apply `action` or raise `TransitionError` / `Conflict`."""
+    if expected_version is not None and expected_version != application.row_version:
+        raise Conflict()
+    procedure = procedure_of(session, application)
+    now = datetime.datetime.now(datetime.UTC)
+    event = StateMachine(procedure).apply(
+        application.state,
+        action,
+        roles,
+        values_of(procedure, application),
+        at=now,
+        actor=actor,
+        comment=comment,
+        fields=fields,
+        amounts=choice_amounts(procedure),
+    )
+    row = ApplicationEvent(
+        application_id=application.id,
+        action=event.action,
+        from_state=event.from_state,
+        to_state=event.to_state,
+        by_role=event.by_role,
+        actor=actor,
+        comment=event.comment,
+        fields={k: _jsonable(v) for k, v in event.fields.items()},
+        edit_pages=list(event.edit),
+        at=now,
+    )
+    session.add(row)
+    application.state = event.to_state
+    application.state_entered_at = now
+    application.events.append(row)
+    status = clock(procedure, application, now)
+    application.due_date = status.due_date
+    audit.record(
+        session,
+        actor=actor,
+        action="application.transition",
+        subject=f"application:{application.receipt_number}",
+        data={"action": event.action, "from": event.from_state, "to": event.to_state},
+        at=now,
+    )
+    session.flush()
+    if "applicant" in event.notify:
+        subject, body = state_mail(procedure, application, event.comment)
+        mail.send_after_commit(application.applicant_email, subject, body)
+    return row
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime.date | datetime.datetime):
+        return value.isoformat()
+    return value if isinstance(value, str | int | float | bool | list | dict) else str(value)
+
+
+def state_mail(
+    procedure: Procedure, application: Application, comment: str | None
+) -> tuple[str, str]:
+    language = application.language
+    title = procedure.title.get(language)
+    label = procedure.workflow.states[application.state].label.get(language)
+    if language == "en":
+        body = f"Your application {application.receipt_number} ({title}) is now: {label}.\n"
+        if comment:
+            body += f"\nMessage from the office:\n{comment}\n"
+        return f"Update: {title} ({application.receipt_number})", body
+    body = f"申請 {application.receipt_number}({title})の状況が「{label}」になりました。\n"
+    if comment:
+        body += f"\n窓口からのメッセージ:\n{comment}\n"
+    return f"【状況のお知らせ】{title}({application.receipt_number})", body
