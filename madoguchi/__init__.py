@@ -42,7 +42,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             Path(app.instance_path) / "madoguchi.sqlite"
         )
 
-    from madoguchi import catalogue, cli, db, i18n, mail, security
+    from madoguchi import catalogue, cli, db, errors, i18n, identity, mail, security
     from madoguchi.resident import blueprint as resident
 
     db.init_app(app)
@@ -50,6 +50,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     i18n.init_app(app)
     mail.init_app(app)
     security.init_app(app)
+    errors.init_app(app)
     cli.init_app(app)
     app.register_blueprint(resident.bp)
+    identity.init_app(app)  # the card-app stand-in, unless CARD_APP_ENABLED is off
     return app

@@ -38,3 +38,32 @@ class Defaults:
     RATELIMIT_STORAGE_URI = "memory://"
     BABEL_DEFAULT_LOCALE = "ja"
     BABEL_DEFAULT_TIMEZONE = "Asia/Tokyo"
+
+    # -- resident accounts (madoguchi/services/accounts.py)
+    #: scheme and host of links in mail (https://madoguchi.city.osaka.example);
+    #: None takes the request's Host header, which is only safe in development
+    PUBLIC_BASE_URL: str | None = None
+    #: shorter passwords fall to guessing even through argon2 and the rate limit
+    PASSWORD_MIN_LENGTH = 10
+    #: the verification link is mailed at sign-up; a day covers "I'll do it tonight"
+    EMAIL_VERIFY_HOURS = 24
+    #: a password-reset link is as good as the password: keep it short-lived
+    PASSWORD_RESET_HOURS = 1
+    #: a guest's one-time link to file one procedure without an account
+    GUEST_LINK_HOURS = 1
+    #: how long a guest may keep filing after opening the link
+    GUEST_SESSION_HOURS = 12
+    #: a login is forgotten after this long even if the browser stays open
+    #: (the session cookie cannot be revoked server-side, so it must expire)
+    RESIDENT_SESSION_HOURS = 12
+    #: per client address, on POST only; brute force and mail bombing need many tries
+    LOGIN_RATE_LIMIT = "10 per minute"
+    SIGNUP_RATE_LIMIT = "5 per minute"
+    #: forms that send mail to an address typed by anyone (guest link, reset, resend)
+    MAIL_LINK_RATE_LIMIT = "5 per minute"
+    #: the local stand-in for the My Number card app at /card-app/; production
+    #: turns it off (MADOGUCHI_CARD_APP_ENABLED=false) and installs a real
+    #: `madoguchi.identity.port.IdentityProvider` as app.extensions["madoguchi.identity"]
+    CARD_APP_ENABLED = True
+    #: a one-time code from the card app is exchanged at once; 5 minutes is generous
+    CARD_APP_CODE_MINUTES = 5

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from madoguchi import create_app
 from madoguchi.migrations import upgrade
+from madoguchi.security import limiter
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -97,6 +98,7 @@ def app(migrated_app: Flask, engine: Engine) -> Iterator[Flask]:
         bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
     )
     migrated_app.extensions["madoguchi.outbox"].clear()
+    limiter.reset()  # rate-limit counters are per test, like the data
     try:
         yield migrated_app
     finally:

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -148,6 +149,10 @@ class GeneratedDocument(Base):
     """A PDF made for an application, stored once and never regenerated differently."""
 
     __tablename__ = "generated_documents"
+    #: one document of a kind per application: never regenerated differently
+    __table_args__ = (
+        UniqueConstraint("application_id", "kind", name="uq_generated_documents_application_kind"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     public_id: Mapped[str] = mapped_column(String(32), unique=True)

@@ -78,12 +78,19 @@ def current_resident() -> Resident | None:
     """The logged-in resident, or None (also outside a request)."""
     if not has_request_context():
         return None
-    if "_current_resident" in g:
-        cached: Resident | None = g._current_resident
-        return cached
+    # Cached per request, and per database session: a context kept past its
+    # teardown (tests, `with client:`) reloads rather than use a detached row.
+    cached = g.get("_current_resident")
+    if cached is not None and cached[0] is g.get("db_session"):
+        found: Resident | None = cached[1]
+        return found
     resident = _resident_from_session()
-    g._current_resident = resident
+    _cache_resident(resident)
     return resident
+
+
+def _cache_resident(resident: Resident | None) -> None:
+    g._current_resident = (g.get("db_session"), resident)
 
 
 def _resident_from_session() -> Resident | None:
@@ -423,7 +430,7 @@ def _start_session(resident: Resident) -> None:
     session[RESIDENT_KEY] = resident.id
     session[AUTH_AT_KEY] = int(time.time())
     session[AUTH_FINGERPRINT_KEY] = _auth_fingerprint(resident)
-    g._current_resident = resident
+    _cache_resident(resident)
 
 
 @functools.cache
@@ -506,7 +513,7 @@ def log_out() -> None:
     kept = {key: session[key] for key in KEPT_ACROSS_LOGIN if key in session}
     session.clear()
     session.update(kept)
-    g._current_resident = None
+    _cache_resident(None)
 
 
 # --- forgotten passwords ----------------------------------------------------------

@@ -60,7 +60,7 @@ def clock(
 ) -> ProcessingClock:
     """The standard-processing-period clock from the application's history."""
     now = now or datetime.datetime.now(datetime.UTC)
-    events = sorted(application.events, key=lambda e: (e.at, e.id or 0))
+    events = sorted(application.events, key=lambda e: (_aware(e.at), e.id or 0))
     spans = []
     for index, event in enumerate(events):
         end = events[index + 1].at if index + 1 < len(events) else None

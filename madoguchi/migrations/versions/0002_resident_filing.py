@@ -150,6 +150,7 @@ def upgrade() -> None:
     sa.Column('public', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
     sa.ForeignKeyConstraint(['application_id'], ['applications.id'], name=op.f('fk_generated_documents_application_id_applications'), ondelete='CASCADE'),
+    sa.UniqueConstraint('application_id', 'kind', name='uq_generated_documents_application_kind'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_generated_documents')),
     sa.UniqueConstraint('public_id', name=op.f('uq_generated_documents_public_id'))
     )
