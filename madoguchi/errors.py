@@ -30,6 +30,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(InternalServerError)
     def server_error(error: InternalServerError) -> tuple[str, int]:
         message = _(
-            "Something went wrong on our side. Nothing you entered was lost; please try again later."
+            "Something went wrong on our side. Nothing you entered was lost;"
+            " please try again later."
         )
         return render_template("error.html", code=500, message=message), 500
