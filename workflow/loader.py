@@ -71,6 +71,8 @@ PREFILL_SOURCES = (
     "identity.postal_code",
 )
 BUILTIN_DOCUMENTS = ("receipt", "application")
+#: pages the engine adds itself (the proxy page of `applicant.proxy: allowed`)
+RESERVED_PAGE_IDS = ("filing-for",)
 
 T = TypeVar("T")
 #: the scope of a fee line whose `each:` names no repeating page
@@ -391,6 +393,8 @@ class _PendingExpression:
     what: str
     #: None: the procedure's top scope; a page id: the scope of that repeating page's items
     item_scope: str | None
+    #: "number" for fee amounts, which must compute to a number
+    expect: str | None = None
 
 
 class _ProcedureLoader:
@@ -439,6 +443,7 @@ class _ProcedureLoader:
         applicant = self.applicant(top.get("applicant"))
         sign = r.choice(top.get("sign"), "sign", ("applicant",)) if "sign" in top else None
         pages = self.pages(top.get("pages"))
+        self.builtin_page_clash(pages, applicant)
         fee = self.fee(top.get("fee"), pages)
         documents = self.documents(top.get("documents"))
         workflow = self.workflow(top.get("workflow"), pages, documents, fee)
@@ -477,6 +482,23 @@ class _ProcedureLoader:
             source_path=self.filename,
             location=(top.get("procedure") or top).location,
         )
+
+    def builtin_page_clash(self, pages: list[Page], applicant: Applicant) -> None:
+        for page in pages:
+            if applicant.proxy == "allowed" and page.id in RESERVED_PAGE_IDS:
+                self.d.error(
+                    page.location,
+                    f"page id '{page.id}' is reserved for the built-in proxy page; choose another",
+                )
+        if applicant.identity != "my_number_card":
+            for page in pages:
+                for f in page.fields:
+                    if f.prefill:
+                        self.d.warning(
+                            f.location,
+                            f"field '{f.id}' has prefill: {f.prefill}, which is only filled"
+                            " when applicant.identity is my_number_card",
+                        )
 
     def applicant(self, node: Node | None) -> Applicant:
         mapping = self.r.expect_mapping(node, "applicant")
@@ -546,6 +568,14 @@ class _ProcedureLoader:
             return None
         if page.repeat is not None:
             self.d.error(node.location, f"route_by field '{value}' is on a repeating page")
+            return None
+        if not found.required or found.show_if is not None or page.show_if is not None:
+            # Every application needs an office: the field must always be asked and answered.
+            self.d.error(
+                node.location,
+                f"route_by field '{value}' must be required: true and always shown"
+                " (no show_if on it or its page)",
+            )
             return None
         return value
 
@@ -781,12 +811,16 @@ class _ProcedureLoader:
             result.append(Choice(value=value, label=label, amount=amount))
         return tuple(result)
 
-    def expr(self, node: Node | None, what: str, item_scope: str | None) -> Expression | None:
+    def expr(
+        self, node: Node | None, what: str, item_scope: str | None, *, expect: str | None = None
+    ) -> Expression | None:
         parsed = self.r.expression(node, what)
         if parsed is None:
             return None
         expression, scalar = parsed
-        self.pending.append(_PendingExpression(expression, scalar, what, item_scope))
+        if expect == "number" and isinstance(scalar.value, int | float) and scalar.value < 0:
+            self.d.error(scalar.location, f"{what} must not be negative")
+        self.pending.append(_PendingExpression(expression, scalar, what, item_scope, expect))
         return expression
 
     # -- fee
@@ -836,8 +870,8 @@ class _ProcedureLoader:
                     )
                     self.d.error(each_node.location, f"each: must name a repeating page; {why}")
                     each = _UNKNOWN_SCOPE
-            unit = self.expr(line.get("unit"), "unit", each)
-            quantity = self.expr(line.get("quantity"), "quantity", each)
+            unit = self.expr(line.get("unit"), "unit", each, expect="number")
+            quantity = self.expr(line.get("quantity"), "quantity", each, expect="number")
             condition = self.expr(line.get("if"), "if", each)
             if each == _UNKNOWN_SCOPE:
                 each = None
@@ -1268,11 +1302,24 @@ class _ProcedureLoader:
             scope = dict(top)
             if pending.item_scope is not None:
                 scope.update(item_scopes.get(pending.item_scope, {}))
-            for error in pending.expression.check(scope, choice_fields=frozenset(choice_fields)):
+            errors = pending.expression.check(scope, choice_fields=frozenset(choice_fields))
+            for error in errors:
                 self.d.error(
                     expression_location(pending.scalar, error.offset),
                     f"{pending.what}: {error.message}",
                 )
+            if not errors and pending.expect == "number":
+                kind = pending.expression.result_type(scope)
+                if kind not in (
+                    ValueType.INTEGER,
+                    ValueType.DECIMAL,
+                    ValueType.ANY,
+                    ValueType.NULL,
+                ):
+                    self.d.error(
+                        pending.scalar.location,
+                        f"{pending.what} must compute a number of yen or items, not {kind.value}",
+                    )
 
 
 def load_procedure_text(

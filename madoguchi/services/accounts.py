@@ -62,6 +62,16 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
 _hasher = PasswordHasher()
 
 
+def _hash_password(password: str) -> str:
+    return _hasher.hash(_stable(password))
+
+
+def _stable(password: str) -> str:
+    # NFKC, as NIST SP 800-63B advises: a Japanese IME may type the same
+    # password in full-width characters one day and half-width the next.
+    return unicodedata.normalize("NFKC", password)
+
+
 def _now() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
 
@@ -202,7 +212,7 @@ def new_password_error(password: str, email: str) -> str | None:
     minimum = current_app.config["PASSWORD_MIN_LENGTH"]
     if not password:
         return _("Create a password")
-    if len(password) < minimum:
+    if len(_stable(password)) < minimum:
         return _("Your password must be at least %(num)s characters long", num=minimum)
     if len(password) > MAX_PASSWORD_LENGTH:
         return _("Your password must be %(num)s characters or fewer", num=MAX_PASSWORD_LENGTH)
@@ -318,13 +328,13 @@ def sign_up(email: str, password: str, next_url: str | None = None) -> None:
     """
     existing = _resident_by_email(email)
     if existing is not None:
-        _hasher.hash(password)  # as slow as a real sign-up: timing tells nothing either
+        _hash_password(password)  # as slow as a real sign-up: timing tells nothing either
         _mail_existing_account(existing)
         db.commit()
         return
     resident = Resident(
         email=email,
-        password_hash=_hasher.hash(password),
+        password_hash=_hash_password(password),
         language=current_language(),
     )
     db.session().add(resident)
@@ -441,7 +451,7 @@ def _dummy_hash() -> str:
 def _burn_password_check(password: str) -> None:
     """As slow as a real check, so that timing does not tell which addresses have accounts."""
     with contextlib.suppress(VerificationError):
-        _hasher.verify(_dummy_hash(), password)
+        _hasher.verify(_dummy_hash(), _stable(password))
 
 
 def log_in_with_password(email: str, password: str) -> Resident | None:
@@ -452,7 +462,7 @@ def log_in_with_password(email: str, password: str) -> Resident | None:
         _burn_password_check(password)
     else:
         try:
-            ok = _hasher.verify(resident.password_hash, password)
+            ok = _hasher.verify(resident.password_hash, _stable(password))
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             ok = False
     if not ok or resident is None:
@@ -471,7 +481,7 @@ def log_in_with_password(email: str, password: str) -> Resident | None:
         db.commit()
         return None
     if _hasher.check_needs_rehash(resident.password_hash or ""):
-        resident.password_hash = _hasher.hash(password)
+        resident.password_hash = _hash_password(password)
     _record_login(resident, "password")
     db.commit()
     _start_session(resident)
@@ -479,6 +489,8 @@ def log_in_with_password(email: str, password: str) -> Resident | None:
 
 
 def _record_login(resident: Resident, method: str) -> None:
+    # Mail goes out in the language the resident last used.
+    resident.language = current_language()
     audit.record(
         db.session(),
         actor=f"resident:{resident.id}",
@@ -549,7 +561,7 @@ def reset_password(raw: str, password: str) -> Resident:
     resident = db.session().get(Resident, token.resident_id) if token.resident_id else None
     if resident is None or resident.email != token.email:
         raise TokenError("invalid")
-    resident.password_hash = _hasher.hash(password)
+    resident.password_hash = _hash_password(password)
     # The link reached the mailbox, which is all a verification link proves.
     if resident.email_verified_at is None:
         resident.email_verified_at = _now()

@@ -22,7 +22,7 @@ from madoguchi.models import Application, ApplicationEvent, ProcedureVersion
 from madoguchi.services import audit
 from workflow.calendar import ClockSpan, ProcessingClock, default_calendar, processing_clock
 from workflow.machine import StateMachine, TransitionError
-from workflow.model import Procedure, Transition
+from workflow.model import JAPAN, Procedure, Transition
 
 __all__ = ["Conflict", "TransitionError", "clock", "procedure_of", "take_action"]
 
@@ -72,9 +72,12 @@ def clock(
 
 
 def _aware(moment: datetime.datetime | None) -> Any:
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=datetime.UTC)  # SQLite gives back naive UTC
+    """The moment in Japan time: the clock counts days as the office's calendar does."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.UTC)  # SQLite gives back naive UTC
+    return moment.astimezone(JAPAN)
 
 
 def take_action(

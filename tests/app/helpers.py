@@ -56,6 +56,7 @@ def create_resident(
     password: str | None = PASSWORD,
     verified: bool = True,
     identity: dict[str, str] | None = None,
+    language: str = "ja",
 ) -> int:
     """A resident written straight to the database; returns the id."""
     now = datetime.datetime.now(datetime.UTC)
@@ -66,7 +67,7 @@ def create_resident(
             email_verified_at=now if verified else None,
             identity=identity,
             identity_verified_at=now if identity else None,
-            language="ja",
+            language=language,
         )
         db.session().add(resident)
         db.session().commit()

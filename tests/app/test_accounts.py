@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
@@ -127,7 +128,7 @@ def test_unconfirmed_resident_can_log_in_but_cannot_file_until_confirming(
 def test_sign_up_with_a_taken_address_looks_the_same_and_tells_the_owner(
     app: Flask, client: FlaskClient
 ) -> None:
-    create_resident(app, "taken@example.jp")
+    create_resident(app, "taken@example.jp", language="en")
     response = sign_up(client, "Taken@example.jp", password="another good password")
     assert response.status_code == 302
     assert response.headers["Location"] == "/check-email"
@@ -138,7 +139,7 @@ def test_sign_up_with_a_taken_address_looks_the_same_and_tells_the_owner(
     assert count == 1
     [mail] = outbox(app)
     assert mail.to == "taken@example.jp"
-    assert "already have" in mail.subject
+    assert "already have" in mail.subject, "in the owner's language, whoever typed the address"
     assert "/login" in mail.body
     assert "/password/forgot" in mail.body
     # The existing password still works: nothing about the account changed.
@@ -179,6 +180,13 @@ def test_full_width_address_from_a_japanese_keyboard_is_accepted(
 ) -> None:
     assert sign_up(client, "ｔａｒｏ＠ｅｘａｍｐｌｅ．ｊｐ").status_code == 302
     assert resident_by_email(app, "taro@example.jp") is not None
+
+
+def test_a_password_typed_full_width_by_an_ime_still_matches(
+    app: Flask, client: FlaskClient
+) -> None:
+    sign_up(client, "ime@example.jp", password="ｍｉｄｏｓｕｊｉ　ｇｉｎｋｏ　２０２６")
+    assert log_in(client, "ime@example.jp", password="midosuji ginko 2026").status_code == 302
 
 
 # --- confirmation links -------------------------------------------------------------------
@@ -416,8 +424,20 @@ def test_too_many_sign_ups_get_a_friendly_429_page(client: FlaskClient) -> None:
     assert "Too many attempts" in response.text
 
 
-def test_pages_are_translated_with_english_msgids(client: FlaskClient) -> None:
-    page = client.get("/login", headers={"Accept-Language": "ja"}).text
-    assert '<html lang="ja">' in page
-    assert 'for="email"' in page
-    assert 'for="password"' in page
+@pytest.mark.parametrize("url", ["/signup", "/login", "/password/forgot"])
+def test_every_input_has_a_label_and_every_form_a_csrf_token(client: FlaskClient, url: str) -> None:
+    page = client.get(url, headers=EN).text
+    inputs = re.findall(r'<input id="([^"]+)" name="[^"]+" type="(?!hidden)', page)
+    assert inputs
+    for input_id in inputs:
+        assert f'<label for="{input_id}">' in page
+    assert page.count("<form") == page.count('name="csrf_token"')
+    assert "style=" not in page
+    assert "<script" not in page
+
+
+def test_the_header_login_link_comes_back_to_the_page(client: FlaskClient) -> None:
+    page = client.get("/?lang=en").text
+    assert '<a href="/login?next=/?lang%3Den">Log in</a>' in page
+    login_page = client.get("/login").text
+    assert '<a href="/login">' in login_page

@@ -195,7 +195,7 @@ def test_a_card_linked_to_one_account_cannot_be_linked_to_another(
 ) -> None:
     create_resident(app, "owner@example.jp", identity=HANAKO.identity().as_dict())
     log_in_resident(client, "someone-else@example.jp")
-    client.get(card_round_trip(client, HANAKO))
+    client.get(card_round_trip(client, HANAKO), headers=EN)
     page = client.get("/account", headers=EN).text
     assert "already linked to another account" in page
     with client:
@@ -231,7 +231,8 @@ def test_three_wrong_pins_lock_the_card_for_good(app: Flask, client: FlaskClient
     # The right PIN no longer helps, even from a PIN form still open in another tab...
     stale_form = {**query_of(app_url), "card": HANAKO.serial, "pin": "1234"}
     stale_form["csrf_token"] = csrf_from(second.text)
-    assert "This card is locked" in client.post("/card-app/pin", data=stale_form).text
+    stale = client.post("/card-app/pin", data=stale_form, headers=EN)
+    assert "This card is locked" in stale.text
     pin_url = "/card-app/pin?" + urlencode({"card": HANAKO.serial, **query_of(app_url)})
     assert "This card is locked" in client.get(pin_url, headers=EN).text
     # ...or in another browser: the lock is the card's, not the session's.
@@ -243,7 +244,7 @@ def test_three_wrong_pins_lock_the_card_for_good(app: Flask, client: FlaskClient
     # Going back tells Madoguchi why.
     back = re.search(r'href="([^"]*error=card_locked[^"]*)"', third.text)
     assert back is not None
-    returned = client.get(local(back.group(1).replace("&amp;", "&")))
+    returned = client.get(local(back.group(1).replace("&amp;", "&")), headers=EN)
     assert returned.status_code == 302
     page = client.get(returned.headers["Location"], headers=EN).text
     assert "locked after 3 wrong PINs" in page
@@ -272,7 +273,7 @@ def test_cancelling_in_the_card_app_comes_back_with_a_message(
     page = client.get(open_card_app(client, next_url="/account"), headers=EN).text
     cancel = re.search(r'href="([^"]*error=cancelled[^"]*)"', page)
     assert cancel is not None
-    response = client.get(local(cancel.group(1).replace("&amp;", "&")))
+    response = client.get(local(cancel.group(1).replace("&amp;", "&")), headers=EN)
     assert response.status_code == 302
     assert urlsplit(response.headers["Location"]).path == "/login"
     assert query_of(response.headers["Location"])["next"] == "/account"

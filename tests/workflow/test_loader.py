@@ -1353,3 +1353,57 @@ def test_a_file_made_of_the_contracts_examples_loads_cleanly(
         "decision": str(tmp_path / "decision.html"),
         "rejection": str(tmp_path / "rejection.html"),
     }
+
+
+# --- stricter rules: fee amounts, routing, reserved pages, numbers -----------
+
+
+def test_a_fee_unit_that_is_text_is_refused_at_check_time(load: Loader) -> None:
+    text = variant("unit: 300", "unit: \"'three hundred'\"")
+    only_error(load(text), at(text, "\"'three hundred'\""), "unit must compute a number", "string")
+
+
+def test_a_fee_quantity_that_is_a_date_is_refused(load: Loader) -> None:
+    text = variant("quantity: copies", "quantity: birth_date")
+    only_error(load(text), at(text, "birth_date", 0), "quantity must compute a number", "date")
+
+
+def test_a_negative_fee_unit_is_refused(load: Loader) -> None:
+    text = variant("unit: 300", "unit: -300")
+    error_at(load(text), at(text, "-300"), "unit must not be negative")
+
+
+def test_route_by_field_must_be_required(load: Loader) -> None:
+    text = variant(
+        "label: {ja: 郵便番号, en: Postal code}\n        required: true",
+        "label: {ja: 郵便番号, en: Postal code}",
+    )
+    only_error(load(text), "p.yaml:5:11", "must be required: true and always shown")
+
+
+def test_the_proxy_page_id_is_reserved_when_proxies_may_file(load: Loader) -> None:
+    text = variant("retention_years: 5\n", "retention_years: 5\napplicant: {proxy: allowed}\n")
+    text = variant("  - id: applicant\n", "  - id: filing-for\n", text)
+    error_at(load(text), at(text, "id: filing-for"), "reserved for the built-in proxy page")
+
+
+def test_prefill_without_the_card_identity_is_a_warning(load: Loader) -> None:
+    text = variant(
+        "label: {ja: 氏名, en: Full name}\n",
+        "label: {ja: 氏名, en: Full name}\n        prefill: identity.name\n",
+    )
+    result = load(text)
+    assert result.errors == []
+    assert any("prefill" in w.message and w.severity == "warning" for w in result.diagnostics)
+
+
+def test_numbers_follow_yaml_1_2(load: Loader) -> None:
+    """`0123` is 123, not octal 83; `9:00` stays text."""
+    text = variant("version: 3", "version: 0123")
+    result = load(text)
+    assert result.procedure is not None
+    assert result.procedure.version == 123
+    choice = variant("{value: other, label:", "{value: 9:00, label:")
+    loaded = load(choice).procedure
+    assert loaded is not None
+    assert [c.value for c in loaded.field("purpose").choices] == ["pension", "9:00"]
