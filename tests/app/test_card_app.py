@@ -350,3 +350,26 @@ def test_codes_expire_in_five_minutes_by_default(app: Flask) -> None:
     store = cardapp.CardAppStore()
     code = store.issue_code("DEMO", datetime.timedelta(minutes=5))
     assert store.redeem(code) == "DEMO"
+
+
+def test_card_identity_prefills_the_fields_that_ask_for_it(
+    app: Flask, client: FlaskClient, published: None
+) -> None:
+    new_card_account(client, HANAKO, "hanako@example.jp")
+    [mail] = outbox(app)
+    client.get(local(re.search(r"https?://\S+", mail.body).group(0)))  # type: ignore[union-attr]
+    start_page = client.get("/procedures/moving-out", headers=EN)
+    started = client.post(
+        "/procedures/moving-out/start", data={"csrf_token": csrf_from(start_page.text)}
+    )
+    if urlsplit(started.headers["Location"]).path == "/login":
+        # Confirming the address logged nobody in: log in with the card again.
+        client.get(card_round_trip(client, HANAKO))
+        started = client.post(
+            "/procedures/moving-out/start", data={"csrf_token": csrf_from(start_page.text)}
+        )
+    first = client.get(client.get(local(started.headers["Location"])).headers["Location"])
+    html = first.text
+    assert 'value="山田 花子"' in html, "name from the card"
+    assert 'value="530-0001"' in html, "postal code from the card"
+    assert 'value="1988-06-15"' in html, "birth date from the card"

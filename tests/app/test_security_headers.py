@@ -1,0 +1,50 @@
+"""What every response promises a browser: CSP, no sniffing, no framing, safe cookies."""
+
+from __future__ import annotations
+
+from filing_walker import Walk, csrf_of, log_in
+from flask import Flask
+from flask.testing import FlaskClient
+
+
+def test_pages_carry_a_strict_content_security_policy(client: FlaskClient, published: None) -> None:
+    response = client.get("/")
+    policy = response.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in policy
+    assert "script-src 'self'" in policy
+    assert "'unsafe-inline'" not in policy
+    assert "frame-ancestors 'none'" in policy
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+
+
+def test_pages_have_no_inline_scripts_or_styles(client: FlaskClient, published: None) -> None:
+    for url in ("/", "/procedures/child-allowance", "/login", "/signup"):
+        html = client.get(url).text
+        assert "<script>" not in html
+        assert "<style" not in html
+        assert " style=" not in html, url
+
+
+def test_session_cookie_is_secure_httponly_and_samesite(app: Flask, client: FlaskClient) -> None:
+    log_in(client, app)
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    assert cookie.secure
+    assert cookie.http_only
+    assert cookie.same_site == "Lax"
+
+
+def test_filing_is_rate_limited(app: Flask, client: FlaskClient, published: None) -> None:
+    log_in(client, app)
+    review_url = Walk(client, app, "dog-registration").to_review()
+    token = csrf_of(client.get(review_url).text)
+    statuses = [
+        client.post(review_url.replace("/review", "/file"), data={"csrf_token": token}).status_code
+        for _ in range(25)
+    ]
+    assert 429 in statuses
+    limited = client.post(review_url.replace("/review", "/file"), data={"csrf_token": token})
+    assert limited.status_code == 429
+    assert "<html" in limited.text
