@@ -23,6 +23,8 @@ class Resident(Base):
     #: what the My Number card app verified: name, address, postal_code, birth_date
     identity: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     identity_verified_at: Mapped[datetime.datetime | None] = mapped_column(DateTime(timezone=True))
+    #: the serial of the card that verified the identity: one account per card
+    card_serial: Mapped[str | None] = mapped_column(String(64), unique=True)
     language: Mapped[str] = mapped_column(String(8), default="ja")
     created_at: Mapped[created_at]
 

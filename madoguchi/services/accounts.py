@@ -585,7 +585,7 @@ def resident_by_card(card_serial: str) -> Resident | None:
     return (
         db.session()
         .scalars(
-            select(Resident).where(Resident.identity["card_serial"].as_string() == card_serial)
+            select(Resident).where(Resident.card_serial == card_serial)
         )
         .first()
     )
@@ -593,6 +593,7 @@ def resident_by_card(card_serial: str) -> Resident | None:
 
 def _store_identity(resident: Resident, identity: VerifiedIdentity) -> None:
     resident.identity = identity.as_dict()
+    resident.card_serial = identity.card_serial
     resident.identity_verified_at = _now()
     audit.record(
         db.session(),

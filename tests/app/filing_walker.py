@@ -27,32 +27,6 @@ from workflow.model import Page, Procedure, today_in_japan
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-def log_in(client: FlaskClient, app: Flask, email: str = "taro@example.jp") -> int:
-    """A verified resident, logged in through the real login form; returns their id."""
-    import datetime
-
-    from argon2 import PasswordHasher
-
-    from madoguchi.models import Resident
-
-    password = "correct horse battery staple"
-    with app.app_context():
-        resident = Resident(
-            email=email,
-            password_hash=PasswordHasher().hash(password),
-            email_verified_at=datetime.datetime.now(datetime.UTC),
-        )
-        db.session().add(resident)
-        db.session().commit()
-        resident_id = resident.id
-    form = client.get("/login?lang=en")
-    response = client.post(
-        "/login", data={"csrf_token": csrf_of(form.text), "email": email, "password": password}
-    )
-    assert response.status_code == 302, response.text
-    return resident_id
-
-
 def csrf_of(html: str) -> str:
     found = CSRF.search(html)
     assert found, "the page has a form with a CSRF token"

@@ -66,6 +66,7 @@ def create_resident(
             password_hash=PasswordHasher().hash(password) if password else None,
             email_verified_at=now if verified else None,
             identity=identity,
+            card_serial=(identity or {}).get("card_serial"),
             identity_verified_at=now if identity else None,
             language=language,
         )

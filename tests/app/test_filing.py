@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 
-from filing_walker import Walk, csrf_of, log_in
+from filing_walker import Walk, csrf_of
 from flask import Flask
 from flask.testing import FlaskClient
+from helpers import log_in_resident
 from sqlalchemy import select
 
 from madoguchi import db, mail
@@ -18,7 +19,7 @@ RECEIPT = re.compile(r"\b\d{5}-\d{4}-\d{6}\b")
 def test_child_allowance_is_filed_with_a_receipt_number(
     app: Flask, client: FlaskClient, published: None
 ) -> None:
-    log_in(client, app)
+    log_in_resident(client, "taro@example.jp")
     walk = Walk(client, app, "child-allowance")
     response = walk.file()
     assert response.status_code == 302, response.text
@@ -62,7 +63,7 @@ def test_child_allowance_is_filed_with_a_receipt_number(
 
 
 def test_filing_twice_files_once(app: Flask, client: FlaskClient, published: None) -> None:
-    log_in(client, app)
+    log_in_resident(client, "taro@example.jp")
     walk = Walk(client, app, "child-allowance")
     review_url = walk.to_review()
     token = csrf_of(client.get(review_url).text)
@@ -76,7 +77,7 @@ def test_filing_twice_files_once(app: Flask, client: FlaskClient, published: Non
 
 
 def test_receipt_pdf_can_be_downloaded(app: Flask, client: FlaskClient, published: None) -> None:
-    log_in(client, app)
+    log_in_resident(client, "taro@example.jp")
     receipt_url = Walk(client, app, "child-allowance").file().headers["Location"]
     with client.get(receipt_url.replace("/receipt", "/receipt.pdf")) as pdf:
         assert pdf.status_code == 200
@@ -86,10 +87,10 @@ def test_receipt_pdf_can_be_downloaded(app: Flask, client: FlaskClient, publishe
 def test_another_resident_gets_404_for_my_application(
     app: Flask, client: FlaskClient, published: None
 ) -> None:
-    log_in(client, app)
+    log_in_resident(client, "taro@example.jp")
     receipt_url = Walk(client, app, "child-allowance").file().headers["Location"]
     other = app.test_client()
-    log_in(other, app, "hanako@example.jp")
+    log_in_resident(other, "hanako@example.jp")
     detail = receipt_url.replace("/receipt", "")
     for url in (detail, receipt_url, receipt_url.replace("/receipt", "/receipt.pdf")):
         with other.get(url) as response:

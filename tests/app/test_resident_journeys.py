@@ -6,9 +6,10 @@ from __future__ import annotations
 import io
 import re
 
-from filing_walker import Walk, csrf_of, log_in
+from filing_walker import Walk, csrf_of
 from flask import Flask
 from flask.testing import FlaskClient
+from helpers import log_in_resident
 from sqlalchemy import select
 
 from forms.samples import SAMPLE_PDF, SAMPLE_PNG
@@ -45,7 +46,7 @@ def clerk_acts(app: Flask, public_id: str, action: str, comment: str | None = No
 def test_moving_out_with_two_family_members_files_the_repeating_group(
     app: Flask, client: FlaskClient, published: None
 ) -> None:
-    log_in(client, app)
+    log_in_resident(client, "taro@example.jp")
     walk = Walk(client, app, "moving-out", answers={"with_family": "y"}, items={"members": 2})
     filed = walk.file()
     assert filed.status_code == 302
@@ -59,7 +60,7 @@ def test_moving_out_with_two_family_members_files_the_repeating_group(
 def test_moving_out_alone_skips_the_members_page(
     app: Flask, client: FlaskClient, published: None
 ) -> None:
-    log_in(client, app)
+    log_in_resident(client, "taro@example.jp")
     walk = Walk(client, app, "moving-out")
     filed = walk.file()
     assert filed.status_code == 302
@@ -70,7 +71,7 @@ def test_moving_out_alone_skips_the_members_page(
 def test_a_repeating_item_can_be_removed_before_filing(
     app: Flask, client: FlaskClient, published: None
 ) -> None:
-    log_in(client, app)
+    log_in_resident(client, "taro@example.jp")
     walk = Walk(client, app, "moving-out", answers={"with_family": "y"}, items={"members": 2})
     review = walk.to_review()
     draft_id = review.split("/")[-2]
@@ -88,7 +89,7 @@ def test_a_repeating_item_can_be_removed_before_filing(
 def test_correction_round_trip_changes_only_the_opened_pages(
     app: Flask, client: FlaskClient, published: None
 ) -> None:
-    log_in(client, app)
+    log_in_resident(client, "taro@example.jp")
     filed = Walk(client, app, "moving-out").file()
     application = application_of(app, filed.headers["Location"])
     clerk_acts(
@@ -138,7 +139,7 @@ def test_correction_round_trip_changes_only_the_opened_pages(
 def test_withdrawal_closes_the_application(
     app: Flask, client: FlaskClient, published: None
 ) -> None:
-    log_in(client, app)
+    log_in_resident(client, "taro@example.jp")
     filed = Walk(client, app, "child-allowance").file()
     application = application_of(app, filed.headers["Location"])
     detail = client.get(f"/applications/{application.public_id}?lang=en")
@@ -162,7 +163,7 @@ def test_withdrawal_closes_the_application(
 def test_proxy_filing_records_the_represented_person_and_power_of_attorney(
     app: Flask, client: FlaskClient, published: None
 ) -> None:
-    log_in(client, app)
+    log_in_resident(client, "taro@example.jp")
     walk = Walk(
         client,
         app,
@@ -191,7 +192,7 @@ def test_proxy_filing_records_the_represented_person_and_power_of_attorney(
 def test_proxy_without_power_of_attorney_is_refused_on_the_page(
     app: Flask, client: FlaskClient, published: None
 ) -> None:
-    log_in(client, app)
+    log_in_resident(client, "taro@example.jp")
     walk = Walk(client, app, "road-occupancy")
     url = walk.start()
     page_url = client.get(url).headers["Location"]
@@ -209,7 +210,7 @@ def test_proxy_without_power_of_attorney_is_refused_on_the_page(
 def test_a_wrong_answer_says_what_is_wrong_and_keeps_the_rest(
     app: Flask, client: FlaskClient, published: None
 ) -> None:
-    log_in(client, app)
+    log_in_resident(client, "taro@example.jp")
     walk = Walk(client, app, "moving-out")
     page_url = client.get(walk.start()).headers["Location"]
     form = client.get(page_url + "?lang=en")
@@ -241,7 +242,7 @@ def test_a_wrong_answer_says_what_is_wrong_and_keeps_the_rest(
 def test_an_upload_of_the_wrong_type_is_refused_with_a_message(
     app: Flask, client: FlaskClient, published: None
 ) -> None:
-    log_in(client, app)
+    log_in_resident(client, "taro@example.jp")
     walk = Walk(client, app, "road-occupancy", answers={"filer": "proxy"})
     page_url = client.get(walk.start()).headers["Location"]
     form = client.get(page_url + "?lang=en")
@@ -265,7 +266,7 @@ def test_an_upload_of_the_wrong_type_is_refused_with_a_message(
 def test_an_oversized_upload_is_refused_with_a_message_not_a_413(
     app: Flask, client: FlaskClient, published: None
 ) -> None:
-    log_in(client, app)
+    log_in_resident(client, "taro@example.jp")
     walk = Walk(client, app, "road-occupancy")
     page_url = client.get(walk.start()).headers["Location"]
     form = client.get(page_url + "?lang=en")
@@ -290,7 +291,7 @@ def test_an_oversized_upload_is_refused_with_a_message_not_a_413(
 def test_a_request_over_the_whole_size_cap_gets_a_friendly_page(
     app: Flask, client: FlaskClient, published: None
 ) -> None:
-    log_in(client, app)
+    log_in_resident(client, "taro@example.jp")
     walk = Walk(client, app, "road-occupancy")
     page_url = client.get(walk.start()).headers["Location"]
     form = client.get(page_url + "?lang=en")
@@ -313,7 +314,7 @@ def test_a_request_over_the_whole_size_cap_gets_a_friendly_page(
 def test_a_draft_resumes_on_another_device(
     app: Flask, client: FlaskClient, published: None
 ) -> None:
-    log_in(client, app)
+    log_in_resident(client, "taro@example.jp")
     walk = Walk(client, app, "child-allowance")
     first_page = client.get(walk.start()).headers["Location"]
     procedure = walk.procedure()
@@ -339,11 +340,11 @@ def test_a_draft_resumes_on_another_device(
 
 
 def test_another_residents_draft_is_404(app: Flask, client: FlaskClient, published: None) -> None:
-    log_in(client, app)
+    log_in_resident(client, "taro@example.jp")
     walk = Walk(client, app, "child-allowance")
     draft_url = walk.start()
     other = app.test_client()
-    log_in(other, app, "hanako@example.jp")
+    log_in_resident(other, "hanako@example.jp")
     for url in (
         draft_url,
         draft_url + "/review",
@@ -362,7 +363,7 @@ def test_another_residents_draft_is_404(app: Flask, client: FlaskClient, publish
 def test_a_post_without_csrf_token_is_refused(
     app: Flask, client: FlaskClient, published: None
 ) -> None:
-    log_in(client, app)
+    log_in_resident(client, "taro@example.jp")
     response = client.post("/procedures/child-allowance/start")
     assert response.status_code == 400
 
@@ -370,7 +371,7 @@ def test_a_post_without_csrf_token_is_refused(
 def test_fee_before_filing_is_not_filed_without_payment(
     app: Flask, client: FlaskClient, published: None
 ) -> None:
-    log_in(client, app)
+    log_in_resident(client, "taro@example.jp")
     walk = Walk(client, app, "dog-registration")
     review_url = walk.to_review()
     review = client.get(review_url + "?lang=en")

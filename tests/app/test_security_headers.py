@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from filing_walker import Walk, csrf_of, log_in
+from filing_walker import Walk, csrf_of
 from flask import Flask
 from flask.testing import FlaskClient
+from helpers import log_in_resident
 
 
 def test_pages_carry_a_strict_content_security_policy(client: FlaskClient, published: None) -> None:
@@ -28,7 +29,7 @@ def test_pages_have_no_inline_scripts_or_styles(client: FlaskClient, published: 
 
 
 def test_session_cookie_is_secure_httponly_and_samesite(app: Flask, client: FlaskClient) -> None:
-    log_in(client, app)
+    log_in_resident(client, "taro@example.jp")
     cookie = client.get_cookie("session")
     assert cookie is not None
     assert cookie.secure
@@ -37,7 +38,7 @@ def test_session_cookie_is_secure_httponly_and_samesite(app: Flask, client: Flas
 
 
 def test_filing_is_rate_limited(app: Flask, client: FlaskClient, published: None) -> None:
-    log_in(client, app)
+    log_in_resident(client, "taro@example.jp")
     review_url = Walk(client, app, "dog-registration").to_review()
     token = csrf_of(client.get(review_url).text)
     statuses = [

@@ -44,9 +44,11 @@ def upgrade() -> None:
     sa.Column('email_verified_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('identity', sa.JSON(), nullable=True),
     sa.Column('identity_verified_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('card_serial', sa.String(length=64), nullable=True),
     sa.Column('language', sa.String(length=8), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_residents')),
+    sa.UniqueConstraint('card_serial', name=op.f('uq_residents_card_serial')),
     sa.UniqueConstraint('email', name=op.f('uq_residents_email'))
     )
     op.create_table('applications',
