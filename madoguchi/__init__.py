@@ -43,6 +43,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         )
 
     from madoguchi import catalogue, cli, db, errors, i18n, identity, mail, security
+    from madoguchi.office import blueprint as office
     from madoguchi.resident import blueprint as resident
 
     db.init_app(app)
@@ -53,5 +54,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     cli.init_app(app)
     app.register_blueprint(resident.bp)
+    app.register_blueprint(office.bp)
     identity.init_app(app)  # the card-app stand-in, unless CARD_APP_ENABLED is off
     return app

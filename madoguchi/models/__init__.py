@@ -12,9 +12,11 @@ from madoguchi.models.audit import AuditEvent
 from madoguchi.models.base import Base
 from madoguchi.models.catalogue import ProcedureVersion
 from madoguchi.models.residents import EmailToken, Resident
+from madoguchi.models.staff import ApplicationNote, Staff, StaffRole
 
 __all__ = [
     "Application",
+    "ApplicationNote",
     "ApplicationEvent",
     "AuditEvent",
     "Base",
@@ -24,5 +26,7 @@ __all__ = [
     "ProcedureVersion",
     "ReceiptCounter",
     "Resident",
+    "Staff",
+    "StaffRole",
     "StoredFile",
 ]

@@ -85,6 +85,13 @@ class Application(Base):
     due_date: Mapped[datetime.date | None] = mapped_column(Date)
     fee_total: Mapped[int] = mapped_column(Integer, default=0)
     language: Mapped[str] = mapped_column(String(8), default="ja")
+    #: the staff member working on it (claimed); None while unclaimed
+    assigned_to_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff.id", ondelete="SET NULL"), index=True
+    )
+    assigned_at: Mapped[datetime.datetime | None] = mapped_column(DateTime(timezone=True))
+    #: for counter filing (代行入力, `channel` "counter"): the clerk who filed it
+    counter_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
     #: optimistic locking: every update checks and bumps it
     row_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
 

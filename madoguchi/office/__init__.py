@@ -1,0 +1,1 @@
+"""The office room: ward-office clerks and supervisors work their queues here."""
