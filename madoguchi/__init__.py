@@ -42,7 +42,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             Path(app.instance_path) / "madoguchi.sqlite"
         )
 
-    from madoguchi import catalogue, cli, db, errors, i18n, identity, mail, security
+    from madoguchi import catalogue, cli, db, errors, i18n, identity, mail, security, storage
     from madoguchi.office import blueprint as office
     from madoguchi.resident import blueprint as resident
 
@@ -53,6 +53,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
+    storage.init_app(app)
     app.register_blueprint(resident.bp)
     app.register_blueprint(office.bp)
     identity.init_app(app)  # the card-app stand-in, unless CARD_APP_ENABLED is off

@@ -17,7 +17,9 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from flask import current_app
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 
 class FileStore:
@@ -75,3 +77,31 @@ class FileStore:
 
 def file_store() -> FileStore:
     return FileStore(current_app.config["UPLOAD_DIR"])
+
+
+def referenced_digests() -> set[str]:
+    """Every sha256 a row points at: uploads (drafts and applications) and generated PDFs."""
+    from sqlalchemy import select
+
+    from madoguchi import db
+    from madoguchi.models import GeneratedDocument, StoredFile
+
+    session = db.session()
+    found = set(session.scalars(select(StoredFile.sha256)))
+    found.update(d for d in session.scalars(select(GeneratedDocument.sha256)) if d)
+    return found
+
+
+@click.command("sweep-files")
+@click.option(
+    "--older-than", default=3600, show_default=True, help="Keep files younger than this (seconds)."
+)
+@with_appcontext
+def sweep_command(older_than: int) -> None:
+    """Delete stored files that no draft, application or document refers to."""
+    removed = file_store().sweep_orphans(referenced_digests(), older_than_seconds=older_than)
+    click.echo(f"{len(removed)} unreferenced file{'s' if len(removed) != 1 else ''} removed")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(sweep_command)
