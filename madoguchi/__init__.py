@@ -46,6 +46,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from madoguchi.office import blueprint as office
     from madoguchi.resident import blueprint as resident
 
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies:
+        # Behind nginx the client address (rate limits, audit) comes from X-Forwarded-For.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
+        )
+
     db.init_app(app)
     catalogue.init_app(app)
     i18n.init_app(app)

@@ -36,6 +36,8 @@ class Defaults:
     MAX_FORM_PARTS = 1000
     #: Flask-Limiter storage; production uses Redis (redis://127.0.0.1:6379)
     RATELIMIT_STORAGE_URI = "memory://"
+    #: reverse proxies in front of the app (X-Forwarded-For/-Proto hops to trust); 0 = none
+    TRUSTED_PROXIES = 0
     BABEL_DEFAULT_LOCALE = "ja"
     BABEL_DEFAULT_TIMEZONE = "Asia/Tokyo"
 
@@ -67,3 +69,13 @@ class Defaults:
     CARD_APP_ENABLED = True
     #: a one-time code from the card app is exchanged at once; 5 minutes is generous
     CARD_APP_CODE_MINUTES = 5
+
+    # -- staff accounts (madoguchi/services/staff_accounts.py)
+    #: how long the password step is good for while the authenticator code is typed
+    STAFF_LOGIN_STEP_MINUTES = 5
+    #: per client address, on POST only
+    STAFF_LOGIN_RATE_LIMIT = "10 per minute"
+    STAFF_CODE_RATE_LIMIT = "10 per minute"
+    #: per account, whatever the address: with ±1 step, 3 of a million codes are
+    #: right at any moment, so guessing must stay slow even from many addresses
+    STAFF_CODE_ACCOUNT_RATE_LIMIT = "5 per minute;20 per hour"

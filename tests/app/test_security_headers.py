@@ -49,3 +49,22 @@ def test_filing_is_rate_limited(app: Flask, client: FlaskClient, published: None
     limited = client.post(review_url.replace("/review", "/file"), data={"csrf_token": token})
     assert limited.status_code == 429
     assert "<html" in limited.text
+
+
+def test_behind_a_trusted_proxy_the_client_address_is_the_forwarded_one() -> None:
+    from flask import request
+
+    from madoguchi import create_app
+
+    app = create_app({"DATABASE_URL": "sqlite://", "TRUSTED_PROXIES": 1, "SECRET_KEY": "x"})
+
+    @app.get("/_whoami")
+    def whoami() -> str:
+        return request.remote_addr or ""
+
+    seen = app.test_client().get(
+        "/_whoami",
+        headers={"X-Forwarded-For": "203.0.113.7"},
+        environ_base={"REMOTE_ADDR": "10.0.0.2"},
+    )
+    assert seen.text == "203.0.113.7"
