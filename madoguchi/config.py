@@ -36,6 +36,8 @@ class Defaults:
     MAX_FORM_PARTS = 1000
     #: Flask-Limiter storage; production uses Redis (redis://127.0.0.1:6379)
     RATELIMIT_STORAGE_URI = "memory://"
+    #: a staff login lasts a working day; then both factors again
+    STAFF_SESSION_HOURS = 10
     #: reverse proxies in front of the app (X-Forwarded-For/-Proto hops to trust); 0 = none
     TRUSTED_PROXIES = 0
     BABEL_DEFAULT_LOCALE = "ja"

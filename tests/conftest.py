@@ -9,15 +9,14 @@ that is rolled back, with the app's commits turned into SAVEPOINTs.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from dbutil import create_postgres_database, drop_postgres_database
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from madoguchi import create_app
@@ -27,35 +26,28 @@ from madoguchi.security import limiter
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
-def _create_postgres_database(url: str) -> tuple[str, str]:
-    """A fresh database on the server of `url`; returns (url of it, its name)."""
-    base = make_url(url)
-    name = f"madoguchi_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # a missing database is a failure, never a skip
-        pytest.exit(f"cannot reach PostgreSQL at {base.render_as_string()}: {exc}", returncode=3)
-    finally:
-        admin.dispose()
-    return base.set(database=name).render_as_string(hide_password=False), name
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked `postgres` need PostgreSQL's own features (SKIP LOCKED...).
 
-
-def _drop_postgres_database(url: str, name: str) -> None:
-    admin = create_engine(make_url(url), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    On SQLite they are deselected, not skipped: CI runs the suite on
+    PostgreSQL as well, where they run and must pass.
+    """
+    if os.environ.get("DATABASE_URL", "").startswith("postgresql"):
+        return
+    selected = [item for item in items if item.get_closest_marker("postgres") is None]
+    deselected = [item for item in items if item.get_closest_marker("postgres") is not None]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = selected
 
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     configured = os.environ.get("DATABASE_URL")
     if configured and configured.startswith("postgresql"):
-        url, name = _create_postgres_database(configured)
+        url, name = create_postgres_database(configured)
         yield url
-        _drop_postgres_database(configured, name)
+        drop_postgres_database(configured, name)
     elif configured:
         pytest.exit(f"unsupported DATABASE_URL for tests: {configured}", returncode=3)
     else:

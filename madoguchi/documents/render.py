@@ -10,10 +10,14 @@ template can neither read a local file nor make the server call out.
 
 from __future__ import annotations
 
+import datetime
 import functools
 import hashlib
 import logging
-from collections.abc import Mapping
+import threading
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -24,6 +28,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 __all__ = [
     "DocumentError",
     "FetchRefused",
+    "PdfAttachment",
     "html_to_pdf",
     "render_html",
     "render_pdf",
@@ -192,9 +197,31 @@ html, body { font-family: "IPAexGothic", "IPAexMincho", sans-serif; }
 """
 
 
-def html_to_pdf(html: str) -> bytes:
-    """A PDF of `html`, with its fonts embedded (subset) and nothing fetched."""
-    from weasyprint import CSS, HTML
+@dataclass(frozen=True)
+class PdfAttachment:
+    """A file embedded in a PDF (with PDF/A-3, associated with the document by /AF)."""
+
+    name: str
+    data: bytes
+    description: str = ""
+    #: the /AFRelationship: Source, Data, Alternative, Supplement or Unspecified
+    relationship: str = "Unspecified"
+    #: its creation and modification date (default: now)
+    modified: datetime.datetime | None = None
+
+
+def html_to_pdf(
+    html: str,
+    *,
+    pdf_variant: str | None = None,
+    attachments: Sequence[PdfAttachment] = (),
+) -> bytes:
+    """A PDF of `html`, with its fonts embedded (subset) and nothing fetched.
+
+    `pdf_variant` is one of WeasyPrint's (``"pdf/a-3b"`` for the archive copy);
+    `attachments` are embedded as files.
+    """
+    from weasyprint import CSS, HTML, Attachment
     from weasyprint.text.fonts import FontConfiguration
 
     # A fresh font configuration each time (about 10 ms): one kept between
@@ -202,8 +229,45 @@ def html_to_pdf(html: str) -> bytes:
     # letting one procedure's template change the fonts of every other document.
     document = HTML(string=html, url_fetcher=safe_fetcher())
     base = CSS(string=BASE_STYLESHEET, url_fetcher=safe_fetcher())
-    pdf: bytes = document.write_pdf(stylesheets=[base], font_config=FontConfiguration())
+    embedded = []
+    for attachment in attachments:
+        # WeasyPrint writes the dates as UTC ("...Z"), so it must be given UTC.
+        moment = (attachment.modified or datetime.datetime.now(datetime.UTC)).astimezone(
+            datetime.UTC
+        )
+        embedded.append(
+            Attachment(
+                string=attachment.data,
+                url_fetcher=safe_fetcher(),
+                name=attachment.name,
+                description=attachment.description,
+                relationship=attachment.relationship,
+                created=moment,
+                modified=moment,
+            )
+        )
+    options: dict[str, Any] = {
+        "stylesheets": [base],
+        "font_config": FontConfiguration(),
+        "pdf_variant": pdf_variant,
+        "attachments": embedded or None,
+    }
+    if pdf_variant is None:
+        pdf: bytes = document.write_pdf(**options)
+        return pdf
+    # The PDF/A variants add an sRGB output intent, and WeasyPrint 70 opens its
+    # sRGB2014.icc without closing it: silence that one ResourceWarning (an error
+    # under the tests' `filterwarnings = error`).  catch_warnings swaps a global,
+    # so these renders take turns.
+    with _UNCLOSED_ICC_LOCK, warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message=r"unclosed file .*sRGB2014\.icc", category=ResourceWarning
+        )
+        pdf = document.write_pdf(**options)
     return pdf
+
+
+_UNCLOSED_ICC_LOCK = threading.Lock()
 
 
 def render_pdf(

@@ -17,8 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from madoguchi.config import Defaults
+from madoguchi.documents.archive import ARCHIVE_KIND, ATTACHMENT_NAME, archive_pdf
 from madoguchi.documents.context import ActionInfo, document_context, in_tokyo
-from madoguchi.documents.render import DocumentError, render_pdf, template_sha256
+from madoguchi.documents.render import DocumentError, render_html, render_pdf, template_sha256
 from madoguchi.models import Application, ApplicationEvent, GeneratedDocument
 from madoguchi.storage import FileStore, file_store
 from workflow.model import LocalizedText, Office, Procedure
@@ -102,7 +103,16 @@ def document_pdf(
         issued_on=issued_on,
         mask_sensitive=kind not in STAFF_ONLY,
     )
-    return render_pdf(template_for(procedure, kind, base_dir=base), context, base_dir=base)
+    template = template_for(procedure, kind, base_dir=base)
+    if kind == ARCHIVE_KIND:
+        # The archive copy: PDF/A-3b with the application's data inside (see archive.py).
+        context["archive"] = {
+            "attachment": ATTACHMENT_NAME,
+            "fingerprint": application.procedure_fingerprint,
+        }
+        html = render_html(template, context, base_dir=base)
+        return archive_pdf(html, application, procedure, template_sha256=template_sha256(template))
+    return render_pdf(template, context, base_dir=base)
 
 
 def receipt_pdf(
@@ -134,7 +144,10 @@ def application_pdf(
     lang: str,
     base_dir: Path | None = None,
 ) -> bytes:
-    """The whole application for the back office, sensitive answers in full."""
+    """The whole application for the back office, sensitive answers in full.
+
+    An archive: PDF/A-3b with the application's data embedded as `application.json`.
+    """
     return document_pdf(application, procedure, office, "application", lang=lang, base_dir=base_dir)
 
 

@@ -16,8 +16,8 @@ from madoguchi.models.staff import ApplicationNote, Staff, StaffRole
 
 __all__ = [
     "Application",
-    "ApplicationNote",
     "ApplicationEvent",
+    "ApplicationNote",
     "AuditEvent",
     "Base",
     "Draft",

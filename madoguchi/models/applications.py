@@ -91,7 +91,9 @@ class Application(Base):
     )
     assigned_at: Mapped[datetime.datetime | None] = mapped_column(DateTime(timezone=True))
     #: for counter filing (代行入力, `channel` "counter"): the clerk who filed it
-    counter_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+    counter_staff_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff.id", ondelete="SET NULL")
+    )
     #: optimistic locking: every update checks and bumps it
     row_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
 

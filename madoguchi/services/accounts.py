@@ -582,13 +582,7 @@ def reset_password(raw: str, password: str) -> Resident:
 
 
 def resident_by_card(card_serial: str) -> Resident | None:
-    return (
-        db.session()
-        .scalars(
-            select(Resident).where(Resident.card_serial == card_serial)
-        )
-        .first()
-    )
+    return db.session().scalars(select(Resident).where(Resident.card_serial == card_serial)).first()
 
 
 def _store_identity(resident: Resident, identity: VerifiedIdentity) -> None:

@@ -10,10 +10,11 @@ other offices' applications are not confirmed to exist.
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
-from flask import g, redirect, request, session, url_for
+from flask import current_app, g, redirect, request, session, url_for
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
@@ -22,6 +23,8 @@ from madoguchi.models import Application, Staff
 
 #: session key of the staff member who passed both factors
 STAFF_KEY = "staff_id"
+#: session key of when they did (seconds since the epoch)
+STAFF_AUTH_AT_KEY = "staff_auth_at"
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -33,7 +36,10 @@ def current_staff() -> Staff | None:
         found: Staff | None = g.current_staff
         return found
     staff_id = session.get(STAFF_KEY)
-    staff = db.session().get(Staff, staff_id) if isinstance(staff_id, int) else None
+    logged_in_at = session.get(STAFF_AUTH_AT_KEY)
+    max_age = current_app.config["STAFF_SESSION_HOURS"] * 3600
+    fresh = isinstance(logged_in_at, int | float) and time.time() - logged_in_at < max_age
+    staff = db.session().get(Staff, staff_id) if isinstance(staff_id, int) and fresh else None
     if staff is not None and not staff.active:
         staff = None
     g.current_staff = staff
@@ -60,12 +66,16 @@ def application_for_staff(staff: Staff, public_id: str) -> Application:
     """An application of one of the staff member's offices, or 404."""
     from sqlalchemy import select
 
-    found = db.session().scalars(
-        select(Application).where(
-            Application.public_id == public_id,
-            Application.office_id.in_(staff.office_ids or {""}),
+    found = (
+        db.session()
+        .scalars(
+            select(Application).where(
+                Application.public_id == public_id,
+                Application.office_id.in_(staff.office_ids or {""}),
+            )
         )
-    ).first()
+        .first()
+    )
     if found is None:
         raise NotFound()
     return found

@@ -24,7 +24,16 @@ from workflow.calendar import ClockSpan, ProcessingClock, default_calendar, proc
 from workflow.machine import StateMachine, TransitionError
 from workflow.model import JAPAN, Procedure, Transition
 
-__all__ = ["Conflict", "TransitionError", "clock", "procedure_of", "take_action"]
+__all__ = [
+    "Conflict",
+    "TransitionError",
+    "clock",
+    "document_after_commit",
+    "make_document",
+    "pending_documents",
+    "procedure_of",
+    "take_action",
+]
 
 
 class Conflict(Exception):  # noqa: N818 - reads as `raise Conflict()`, like HTTP 409
@@ -134,7 +143,8 @@ def take_action(
         at=now,
     )
     session.flush()
-    if "applicant" in event.notify:
+    if "applicant" in event.notify and application.applicant_email:
+        # A counter filing (代行入力) may have no email address to write to.
         subject, body = state_mail(procedure, application, event.comment)
         mail.send_after_commit(application.applicant_email, subject, body)
     return row
@@ -161,3 +171,66 @@ def state_mail(
     if comment:
         body += f"\n窓口からのメッセージ:\n{comment}\n"
     return f"【状況のお知らせ】{title}({application.receipt_number})", body
+
+
+# --- documents of decisions (`document:` on a transition) --------------------------
+
+
+def pending_documents(
+    procedure: Procedure, application: Application
+) -> list[tuple[str, ApplicationEvent]]:
+    """(document id, the event it is issued for) of decisions whose PDF is not made yet.
+
+    A document is made once per kind; the latest event of a transition with
+    that `document:` is the one it is issued for.
+    """
+    made = {d.kind for d in application.documents}
+    wanted: dict[str, ApplicationEvent] = {}
+    for event in application.events:
+        transition = next(procedure.transition(event.action), None)
+        if transition is not None and transition.document and transition.document not in made:
+            wanted[transition.document] = event
+    return list(wanted.items())
+
+
+def make_document(
+    session: Session, application: Application, kind: str, event: ApplicationEvent | None
+) -> Any:
+    """Render and store document `kind` for `event` (once: `ensure_document`)."""
+    from madoguchi.documents.service import ensure_document
+
+    return ensure_document(
+        session,
+        application,
+        kind,
+        procedure=procedure_of(session, application),
+        office=catalogue().offices()[application.office_id],
+        action=event,
+    )
+
+
+def document_after_commit(application_id: int, event_id: int, kind: str) -> None:
+    """Make the decision's PDF once the action is committed; a failure only delays it.
+
+    The action stands either way; the office room shows the document as
+    pending and offers to make it again.
+    """
+    from flask import current_app
+
+    from madoguchi import db
+
+    def render() -> None:
+        session = db.session()
+        try:
+            application = session.get(Application, application_id)
+            event = session.get(ApplicationEvent, event_id)
+            if application is not None and event is not None:
+                make_document(session, application, kind, event)
+                session.commit()
+        except Exception:
+            session.rollback()
+            current_app.logger.exception(
+                "document %s of application %s failed", kind, application_id
+            )
+
+    db.after_commit(render)

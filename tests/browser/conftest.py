@@ -23,11 +23,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from dbutil import create_postgres_database, drop_postgres_database
 from flask import Flask, got_request_exception
 from playwright.sync_api import Browser, Page, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 from support import LiveServer, screenshot, watch_console
 from werkzeug.serving import WSGIRequestHandler, make_server
 
@@ -86,37 +85,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 # -- the live server ---------------------------------------------------------
 
 
-def _create_postgres_database(url: str) -> tuple[str, str]:
-    base = make_url(url)
-    name = f"madoguchi_browser_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # a missing database is a failure, never a skip
-        pytest.exit(f"cannot reach PostgreSQL at {base.render_as_string()}: {exc}", returncode=3)
-    finally:
-        admin.dispose()
-    return base.set(database=name).render_as_string(hide_password=False), name
-
-
-def _drop_postgres_database(url: str, name: str) -> None:
-    admin = create_engine(make_url(url), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
-
-
 @pytest.fixture(scope="session")
 def live_database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The live server's own database: never the one the rolled-back fixtures use."""
     configured = os.environ.get("DATABASE_URL")
     if configured and configured.startswith("postgresql"):
-        url, name = _create_postgres_database(configured)
+        url, name = create_postgres_database(configured, prefix="madoguchi_browser")
         yield url
-        _drop_postgres_database(configured, name)
+        drop_postgres_database(configured, name)
     elif configured:
         pytest.exit(f"unsupported DATABASE_URL for tests: {configured}", returncode=3)
     else:
