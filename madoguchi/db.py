@@ -46,7 +46,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN")
+    # IMMEDIATE takes the write lock up front: two writers then queue on
+    # busy_timeout instead of one failing with "database is locked" when it
+    # upgrades a read lock.  SQLite is the one-machine default; PostgreSQL
+    # is what production runs.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def init_app(app: Flask) -> None:

@@ -60,7 +60,8 @@ def record(
     at: datetime.datetime | None = None,
 ) -> AuditEvent:
     """Append one audit row in the current transaction."""
-    at = at or datetime.datetime.now(datetime.UTC)
+    # Stored in UTC: SQLite keeps no offset, and the hash must survive a round trip.
+    at = (at or datetime.datetime.now(datetime.UTC)).astimezone(datetime.UTC)
     payload = json.loads(json.dumps(data or {}, default=str))
     if session.get_bind().dialect.name == "postgresql":
         # Serialize appenders: a transaction-scoped advisory lock on the chain.

@@ -259,7 +259,7 @@ def _tick_one(
         timer = due[0]
         from_state = application.state
         event = transitions.take_action(
-            session, application, timer.transition.action, roles={SYSTEM}, actor=SYSTEM
+            session, application, timer.transition.action, roles={SYSTEM}, actor=SYSTEM, now=now
         )
         report.fired.append(
             Fired(application.receipt_number, event.action, from_state, event.to_state, timer.due)

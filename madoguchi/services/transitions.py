@@ -99,12 +99,17 @@ def take_action(
     comment: str | None = None,
     fields: dict[str, Any] | None = None,
     expected_version: int | None = None,
+    now: datetime.datetime | None = None,
 ) -> ApplicationEvent:
-    """Apply `action` or raise `TransitionError` / `Conflict`."""
+    """Apply `action` or raise `TransitionError` / `Conflict`.
+
+    `now` is the moment recorded for the event (a timer replayed with
+    `madoguchi tick --now` fires at the time it was due).
+    """
     if expected_version is not None and expected_version != application.row_version:
         raise Conflict()
     procedure = procedure_of(session, application)
-    now = datetime.datetime.now(datetime.UTC)
+    now = (now or datetime.datetime.now(datetime.UTC)).astimezone(datetime.UTC)
     event = StateMachine(procedure).apply(
         application.state,
         action,

@@ -379,10 +379,9 @@ def test_two_ticks_at_once_fire_each_timer_once(committed_app: Flask) -> None:
         assert audit.verify(db.session()) == []
 
 
+@pytest.mark.postgres  # row locks (FOR UPDATE SKIP LOCKED) are PostgreSQL's; SQLite has none
 def test_a_tick_passes_over_an_application_another_tick_holds(committed_app: Flask) -> None:
     app = committed_app
-    if app.extensions["madoguchi.db"].dialect != "postgresql":
-        pytest.skip("row locks (FOR UPDATE SKIP LOCKED) are PostgreSQL's; SQLite has none")
     (public_id,) = expired_applications(app, 1)
     engine = app.extensions["madoguchi.db"].engine
     with engine.connect() as other:
