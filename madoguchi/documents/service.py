@@ -21,6 +21,7 @@ from madoguchi.documents.archive import ARCHIVE_KIND, ATTACHMENT_NAME, archive_p
 from madoguchi.documents.context import ActionInfo, document_context, in_tokyo
 from madoguchi.documents.render import DocumentError, render_html, render_pdf, template_sha256
 from madoguchi.models import Application, ApplicationEvent, GeneratedDocument
+from madoguchi.services import audit
 from madoguchi.storage import FileStore, file_store
 from workflow.model import LocalizedText, Office, Procedure
 
@@ -176,6 +177,13 @@ def store_document(
     )
     session.add(row)
     session.flush()
+    audit.record(
+        session,
+        actor="system",
+        action="document.issued",
+        subject=f"application:{application.receipt_number}",
+        data={"kind": kind, "sha256": digest, "template_sha256": row.template_sha256},
+    )
     return row
 
 

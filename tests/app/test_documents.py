@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -626,3 +627,16 @@ def test_ensure_document_renders_once_and_stores_by_content(
     )
     assert internal.public is False, "the back office's copy is not for download"
     assert internal.id != first.id
+
+
+def test_issuing_a_document_is_audited(app: Flask, client: FlaskClient, published: None) -> None:
+    from filing_walker import Walk
+    from helpers import audit_rows, log_in_resident
+
+    log_in_resident(client, "audit-doc@example.jp")
+    receipt_url = Walk(client, app, "child-allowance").file().headers["Location"]
+    with client.get(receipt_url.replace("/receipt", "/receipt.pdf")) as pdf:
+        assert pdf.status_code == 200
+    issued = audit_rows(app, "document.issued")
+    assert [row.data["kind"] for row in issued] == ["receipt"]
+    assert issued[0].subject.startswith("application:")
