@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from forms.answers import input_fields
-from forms.builder import bind_page_form, fields_to_render, repeat_errors
+from forms.builder import repeat_errors
 from forms.fees import compute_fee
 from madoguchi import db, mail
 from madoguchi.catalogue import catalogue
@@ -36,6 +36,7 @@ from madoguchi.models.catalogue import latest_versions
 from madoguchi.office.common import me
 from madoguchi.services import drafts, filing, proxy, receipts, transitions
 from madoguchi.services.accounts import email_error, normalise_email
+from madoguchi.services.pages import page_context
 from madoguchi.services.staff import actor, staff_required
 from madoguchi.storage import file_store
 from workflow.model import Page, Procedure, today_in_japan
@@ -122,34 +123,18 @@ def _render_page(
     page_errors: list[str] | None = None,
     status: int = 200,
 ) -> tuple[str, int]:
-    language = current_language()
-    owner_procedure = proxy.PROCEDURE if page_ is proxy.PAGE else procedure
-    answers = (
-        proxy.from_json(draft.proxy or {})
-        if page_ is proxy.PAGE
-        else drafts.answers_of(procedure, draft)
+    context = page_context(
+        procedure,
+        draft,
+        page_,
+        language=current_language(),
+        item_index=item_index,
+        values=values,
+        raw=raw,
+        errors=errors,
+        page_errors=page_errors,
     )
-    form = bind_page_form(owner_procedure, page_, language, values=values, raw=raw, errors=errors)
-    fields = fields_to_render(
-        owner_procedure, page_, answers, today=today_in_japan(), item_index=item_index
-    )
-    existing_files = {f.id: (values or {}).get(f.id) or [] for f in fields if f.type == "file"}
-    return (
-        render_template(
-            "office/counter_page.html",
-            procedure=procedure,
-            draft=draft,
-            page=page_,
-            form=form,
-            fields=fields,
-            item_index=item_index,
-            errors=errors or {},
-            page_errors=page_errors or [],
-            existing_files=existing_files,
-            labels={f.id: f.label.get(language) for f in fields if f.label is not None},
-        ),
-        status,
-    )
+    return render_template("office/counter_page.html", **context), status
 
 
 def _stored(procedure: Procedure, draft: Draft, page_: Page) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
 from forms.answers import input_fields
-from forms.builder import bind_page_form, fields_to_render, repeat_errors
+from forms.builder import repeat_errors
 from forms.fees import compute_fee
 from forms.messages import Invalid
 from forms.registry import REGISTRY
@@ -29,6 +29,7 @@ from madoguchi.resident.owner import current_owner, login_or_guest_redirect, own
 from madoguchi.security import limiter
 from madoguchi.services import drafts, filing, proxy, receipts, transitions
 from madoguchi.services.accounts import current_identity
+from madoguchi.services.pages import page_context
 from madoguchi.storage import file_store
 from workflow.model import Page, Procedure, today_in_japan
 
@@ -108,34 +109,18 @@ def _render_page(
     page_errors: list[str] | None = None,
     status: int = 200,
 ) -> tuple[str, int]:
-    language = current_language()
-    owner_procedure = proxy.PROCEDURE if page is proxy.PAGE else procedure
-    answers = (
-        proxy.from_json(draft.proxy or {})
-        if page is proxy.PAGE
-        else drafts.answers_of(procedure, draft)
+    context = page_context(
+        procedure,
+        draft,
+        page,
+        language=current_language(),
+        item_index=item_index,
+        values=values,
+        raw=raw,
+        errors=errors,
+        page_errors=page_errors,
     )
-    form = bind_page_form(owner_procedure, page, language, values=values, raw=raw, errors=errors)
-    fields = fields_to_render(
-        owner_procedure, page, answers, today=today_in_japan(), item_index=item_index
-    )
-    existing_files = {f.id: (values or {}).get(f.id) or [] for f in fields if f.type == "file"}
-    return (
-        render_template(
-            "resident/page.html",
-            procedure=procedure,
-            draft=draft,
-            page=page,
-            form=form,
-            fields=fields,
-            item_index=item_index,
-            errors=errors or {},
-            page_errors=page_errors or [],
-            existing_files=existing_files,
-            labels={f.id: f.label.get(language) for f in fields if f.label is not None},
-        ),
-        status,
-    )
+    return render_template("resident/page.html", **context), status
 
 
 def page(draft_id: str, page_id: str) -> Response | tuple[str, int]:

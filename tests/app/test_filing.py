@@ -50,7 +50,8 @@ def test_child_allowance_is_filed_with_a_receipt_number(
             )
             .all()
         )
-        assert [a.action for a in audit] == ["application.filed"]
+        assert [a.action for a in audit] == ["application.filed", "document.issued"]
+        assert audit[1].data["kind"] == "receipt", "the receipt PDF follows the filing"
         files = (
             db.session()
             .scalars(select(StoredFile).where(StoredFile.application_id == application.id))
