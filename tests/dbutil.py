@@ -9,8 +9,11 @@ of the top conftest, since the tests have no `__init__.py`).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -44,3 +47,22 @@ def drop_postgres_database(url: str, name: str) -> None:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     finally:
         admin.dispose()
+
+
+@contextlib.contextmanager
+def fresh_database(folder: Path, *, prefix: str) -> Iterator[str]:
+    """The URL of an empty database of the caller's own, gone afterwards.
+
+    For tests that need real commits seen by several connections (threads
+    racing for a row): PostgreSQL when DATABASE_URL names it, else a SQLite
+    file in `folder`.
+    """
+    configured = os.environ.get("DATABASE_URL", "")
+    if not configured.startswith("postgresql"):
+        yield f"sqlite:///{folder}/{prefix}.sqlite"
+        return
+    url, name = create_postgres_database(configured, prefix=prefix)
+    try:
+        yield url
+    finally:
+        drop_postgres_database(configured, name)

@@ -9,16 +9,15 @@ own that see each other's commits.
 from __future__ import annotations
 
 import datetime
-import os
 import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from dbutil import fresh_database
 from flask import Flask
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 from staff_helpers import audit_rows
 from work_helpers import (
@@ -149,27 +148,14 @@ def test_next_application_takes_the_most_urgent_unclaimed(app: Flask, published:
 
 @pytest.fixture
 def own_database(migrated_app: Flask, tmp_path: Path) -> Iterator[Database]:
-    """A migrated database of this test's own (dropped afterwards), like conftest makes."""
-    configured = os.environ.get("DATABASE_URL", "")
-    admin = None
-    name = f"madoguchi_claims_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    if configured.startswith("postgresql"):
-        admin = create_engine(make_url(configured), isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        url = make_url(configured).set(database=name).render_as_string(hide_password=False)
-    else:
-        url = f"sqlite:///{tmp_path}/claims.sqlite"
-    database = Database(url)
-    try:
-        upgrade(database.engine)
-        yield database
-    finally:
-        database.engine.dispose()
-        if admin is not None:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+    """A migrated database of this test's own (dropped afterwards)."""
+    with fresh_database(tmp_path, prefix="madoguchi_claims") as url:
+        database = Database(url)
+        try:
+            upgrade(database.engine)
+            yield database
+        finally:
+            database.engine.dispose()
 
 
 def seed(
