@@ -229,7 +229,7 @@ def release(public_id: str) -> ResponseReturnValue:
         db.rollback()
         return message_page(
             _("Not released"),
-            error.message,
+            transitions.explain(error),
             error.status,
             back=url_for("office.application", public_id=public_id),
         )
@@ -253,7 +253,7 @@ def reassign(public_id: str) -> ResponseReturnValue:
         db.rollback()
         return message_page(
             _("Not reassigned"),
-            error.message,
+            transitions.explain(error),
             error.status,
             back=url_for("office.application", public_id=public_id),
         )
@@ -345,9 +345,9 @@ def act(public_id: str, action: str) -> ResponseReturnValue:
             status=422,
             open_action=action,
             raw=result.raw if result else None,
-            errors=error.field_errors,
+            errors=transitions.explain_fields(error),
             comment=comment,
-            page_errors=[error.message],
+            page_errors=[transitions.explain(error)],
         )
     except (transitions.Conflict, StaleDataError):
         db.rollback()

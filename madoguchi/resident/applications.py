@@ -193,7 +193,7 @@ def act(application_id: str, action: str) -> Response:
         db.commit()
     except TransitionError as error:
         db.rollback()
-        flash(error.message, "error")
+        flash(transitions.explain(error), "error")
     except (transitions.Conflict, StaleDataError):
         db.rollback()
         flash(_("The application changed in the meantime; please check its new status."), "error")

@@ -239,3 +239,35 @@ def document_after_commit(application_id: int, event_id: int, kind: str) -> None
             )
 
     db.after_commit(render)
+
+
+def explain(error: TransitionError) -> str:
+    """The reason an action was refused, in the reader's language.
+
+    The state machine speaks English to logs and tests; people get these.
+    """
+    from flask_babel import gettext as _
+
+    reasons = {
+        "comment_required": _("Write a message for the applicant: this action needs one."),
+        "fields": _("Fill in the fields this action needs."),
+        "forbidden": _("Your roles at this office do not allow this action."),
+        "condition": _("This action is not possible for this application."),
+        "wrong_state": _("This action cannot be taken in the application's current state."),
+        "final": _("The application is closed; no action can be taken."),
+        "unknown_action": _("There is no such action."),
+        "unknown_state": _("The application is in a state its procedure does not know."),
+    }
+    return reasons.get(error.code, error.message)
+
+
+def explain_fields(error: TransitionError) -> dict[str, str]:
+    """Field errors of a refused action, in the reader's language."""
+    from flask_babel import gettext as _
+
+    return {
+        field_id: _("Write a message for the applicant.")
+        if field_id == "comment"
+        else _("This field is required.")
+        for field_id in error.field_errors
+    }

@@ -125,7 +125,7 @@ def test_required_comment_is_asked_for(app: Flask, kita: dict[str, FlaskClient])
     clerk = kita["clerk"]
     refused = take(clerk, public_id, "request_correction", {"comment": "  "})
     assert refused.status_code == 422
-    assert "a comment is required" in refused.text
+    assert "Write a message for the applicant" in refused.text
     assert application_row(app, public_id).state == "received"
     done = take(clerk, public_id, "request_correction", {"comment": "Attach the pension proof."})
     assert done.status_code == 302
@@ -258,7 +258,7 @@ def test_an_action_the_actor_may_not_take_shows_why(
         },
     )
     assert refused.status_code == 422
-    assert "needs the role supervisor" in refused.text
+    assert "Your roles at this office do not allow this action" in refused.text
     assert application_row(app, public_id).state == "approval"
     assert (
         clerk.post(
