@@ -90,8 +90,15 @@ def demo_command(host: str, port: int, no_serve: bool) -> None:
     db.session().commit()
     click.echo(f"demo database ready: {len(added)} new procedure versions published")
     _demo_staff()
+    # Nothing of the set-up may stay open: on SQLite an open transaction
+    # holds the write lock that every request needs.
+    db.session().close()
     if not no_serve:
-        current_app.run(host=host, port=port, debug=False)
+        # Flask ignores app.run() inside a CLI command, so serve with werkzeug directly.
+        from werkzeug.serving import run_simple
+
+        click.echo(f"serving Madoguchi at http://{host}:{port}/ (Ctrl+C to stop)")
+        run_simple(host, port, current_app._get_current_object(), threaded=True)  # type: ignore[attr-defined]
 
 
 @click.group("audit")

@@ -113,3 +113,43 @@ def test_demo_command_sets_up_a_fresh_sqlite_database(tmp_path: Path) -> None:
         check=False,
     )
     assert "demo database ready: 0 new procedure versions published" in again.stdout
+
+
+def test_demo_command_serves_the_catalogue(tmp_path: Path) -> None:
+    """What the README's run command does: set up, then answer on the port."""
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        **os.environ,
+        "MADOGUCHI_DATABASE_URL": f"sqlite:///{tmp_path}/demo.sqlite",
+        "MADOGUCHI_UPLOAD_DIR": str(tmp_path / "files"),
+    }
+    env.pop("DATABASE_URL", None)
+    madoguchi = Path(sys.executable).parent / "madoguchi"
+    server = subprocess.Popen(
+        [str(madoguchi), "demo", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
+                    html = response.read().decode("utf-8")
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the demo did not start serving"
+                time.sleep(0.5)
+        assert "住民票の写しの交付請求" in html
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/office/login", timeout=5) as office:
+            assert office.status == 200
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
