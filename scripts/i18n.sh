@@ -47,7 +47,7 @@ if [ ! -f "$POT" ] || ! cmp -s <(without_date "$POT") <(without_date "$new_pot")
 fi
 
 if [ -f "$PO" ]; then
-  "$PYBABEL" -q update -i "$POT" -d "$TRANSLATIONS" -l "$LOCALE" --no-fuzzy-matching
+  "$PYBABEL" -q update -i "$POT" -d "$TRANSLATIONS" -l "$LOCALE" --no-fuzzy-matching --ignore-obsolete
 else
   "$PYBABEL" -q init -i "$POT" -d "$TRANSLATIONS" -l "$LOCALE"
 fi

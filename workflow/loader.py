@@ -18,12 +18,12 @@ import difflib
 import hashlib
 import json
 import re
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Collection, Iterable
 from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
 from workflow import graph
 from workflow.expressions import Expression, ExpressionError, ValueType, parse
@@ -74,7 +74,6 @@ BUILTIN_DOCUMENTS = ("receipt", "application")
 #: pages the engine adds itself (the proxy page of `applicant.proxy: allowed`)
 RESERVED_PAGE_IDS = ("filing-for",)
 
-T = TypeVar("T")
 #: the scope of a fee line whose `each:` names no repeating page
 _UNKNOWN_SCOPE = "\x00unknown"
 
@@ -1465,6 +1464,3 @@ def load_offices_file(path: Path | str) -> OfficesResult:
         )
     return load_offices_text(text, str(path))
 
-
-def first(items: Iterable[T], predicate: Callable[[T], bool]) -> T | None:
-    return next((item for item in items if predicate(item)), None)
