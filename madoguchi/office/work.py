@@ -229,7 +229,7 @@ def release(public_id: str) -> ResponseReturnValue:
         db.rollback()
         return message_page(
             _("Not released"),
-            transitions.explain(error),
+            error.message,
             error.status,
             back=url_for("office.application", public_id=public_id),
         )
@@ -253,7 +253,7 @@ def reassign(public_id: str) -> ResponseReturnValue:
         db.rollback()
         return message_page(
             _("Not reassigned"),
-            transitions.explain(error),
+            error.message,
             error.status,
             back=url_for("office.application", public_id=public_id),
         )
