@@ -1463,4 +1463,3 @@ def load_offices_file(path: Path | str) -> OfficesResult:
             [Diagnostic("error", Location(str(path), 1, 1), f"cannot read offices: {exc}")],
         )
     return load_offices_text(text, str(path))
-
