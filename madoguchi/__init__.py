@@ -42,7 +42,18 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             Path(app.instance_path) / "madoguchi.sqlite"
         )
 
-    from madoguchi import catalogue, cli, db, errors, i18n, identity, mail, security, storage
+    from madoguchi import (
+        catalogue,
+        cli,
+        db,
+        errors,
+        i18n,
+        identity,
+        mail,
+        security,
+        signatures,
+        storage,
+    )
     from madoguchi.office import blueprint as office
     from madoguchi.resident import blueprint as resident
 
@@ -65,5 +76,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     storage.init_app(app)
     app.register_blueprint(resident.bp)
     app.register_blueprint(office.bp)
+    from madoguchi.payments import views as payments
+
+    payments.init_app(app)  # and the payment stand-in, unless PAYMENT_STUB_ENABLED is off
     identity.init_app(app)  # the card-app stand-in, unless CARD_APP_ENABLED is off
+    signatures.init_app(app)  # its signing page, and the test CA
     return app

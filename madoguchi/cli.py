@@ -342,6 +342,35 @@ def staff_list_command() -> None:
         click.echo(f"{staff.email}\t{staff.name}\t{state}\t{totp}\t{held}")
 
 
+@click.command("verify")
+@click.argument("receipt_number")
+@with_appcontext
+def verify_command(receipt_number: str) -> None:
+    """Check the applicant's signature of an application (exit 0 only when valid)."""
+    from sqlalchemy import select
+
+    from madoguchi.models import Application
+    from madoguchi.signatures import verify_application
+
+    session = db.session()
+    application = session.scalars(
+        select(Application).where(Application.receipt_number == receipt_number)
+    ).first()
+    if application is None:
+        click.echo(f"{receipt_number}: no such application", err=True)
+        sys.exit(1)
+    result = verify_application(session, application)
+    if result is None:
+        click.echo(f"{receipt_number}: unsigned")
+        sys.exit(1)
+    when = result.signed_at.isoformat(timespec="seconds") if result.signed_at else "-"
+    click.echo(
+        f"{receipt_number}: {result.status} ({result.signer_name}, {when}): {result.message}"
+    )
+    if not result.valid:
+        sys.exit(1)
+
+
 COMMANDS = (
     check_command,
     migrate_command,
@@ -350,10 +379,14 @@ COMMANDS = (
     audit_group,
     tick_command,
     staff_group,
+    verify_command,
 )
 
 
 def init_app(app: Flask) -> None:
     """Register the commands on the app, where `madoguchi` and `flask` both find them."""
+    from madoguchi.payments.cli import payments_group
+
+    app.cli.add_command(payments_group)
     for command in COMMANDS:
         app.cli.add_command(command)

@@ -71,6 +71,25 @@ class Defaults:
     CARD_APP_ENABLED = True
     #: a one-time code from the card app is exchanged at once; 5 minutes is generous
     CARD_APP_CODE_MINUTES = 5
+    #: the local test CA of the signing stand-in; None means the instance folder's `ca/`
+    SIGNATURE_CA_DIR: str | None = None
+
+    # -- cashless payment (madoguchi/payments/)
+    #: the local stand-in payment provider at /pay-stub/; production turns it
+    #: off (MADOGUCHI_PAYMENT_STUB_ENABLED=false) and installs a real
+    #: `madoguchi.payments.port.Provider` as app.extensions["madoguchi.payments"]
+    PAYMENT_STUB_ENABLED = True
+    #: shared secret of the provider's webhook signatures (HMAC-SHA256);
+    #: production sets MADOGUCHI_PAYMENT_WEBHOOK_SECRET
+    PAYMENT_WEBHOOK_SECRET = "stub-webhook-secret"  # noqa: S105
+    #: a webhook whose timestamp is further off than this is refused
+    PAYMENT_WEBHOOK_TOLERANCE_SECONDS = 300
+    #: how the stand-in delivers its webhooks: "inprocess" (through the app
+    #: itself, after the commit) or "http" (POST to PUBLIC_BASE_URL) or "none"
+    #: (left pending for `madoguchi payments deliver`)
+    PAYMENT_STUB_DELIVERY = "inprocess"
+    #: tests: the stand-in sends every webhook twice, the second one re-signed
+    PAYMENT_STUB_CHAOS = False
 
     # -- staff accounts (madoguchi/services/staff_accounts.py)
     #: how long the password step is good for while the authenticator code is typed

@@ -22,6 +22,7 @@ from madoguchi.documents.context import ActionInfo, document_context, in_tokyo
 from madoguchi.documents.render import DocumentError, render_html, render_pdf, template_sha256
 from madoguchi.models import Application, ApplicationEvent, GeneratedDocument
 from madoguchi.services import audit
+from madoguchi.signatures import sign_office_pdf, transition_signs
 from madoguchi.storage import FileStore, file_store
 from workflow.model import LocalizedText, Office, Procedure
 
@@ -245,6 +246,9 @@ def ensure_document(
         issued_on=issued_on,
         base_dir=base,
     )
+    if action is not None and transition_signs(procedure, action.action):
+        # `sign: true`: the decision carries the office's PAdES signature.
+        pdf = sign_office_pdf(pdf, office)
     return store_document(
         session,
         application,

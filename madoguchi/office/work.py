@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from forms.answers import from_json
 from forms.builder import PageResult, bind_page_form, transition_page, validate_page
-from madoguchi import db
+from madoguchi import db, signatures
 from madoguchi.documents.context import display_rows, is_sensitive
 from madoguchi.i18n import current_language
 from madoguchi.models import Application, StoredFile
@@ -131,6 +133,8 @@ def _render(
                 "fields": _event_fields(transition, event.fields or {}, language),
             }
         )
+    history.extend(_payment_history(session, application))
+    history.sort(key=lambda h: _aware_utc(h["at"]))
     pending = [kind for kind, _event in transitions.pending_documents(procedure, application)]
     assignee_names = queues.staff_names(session, [application.assigned_to_id])
     state = procedure.workflow.states[application.state]
@@ -161,9 +165,42 @@ def _render(
             if queues.SUPERVISOR in roles
             else [],
             staff=staff,
+            signature=signatures.verify_application(session, application),
         ),
         status,
     )
+
+
+def _aware_utc(moment: datetime.datetime) -> datetime.datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
+
+
+def _payment_history(session: Session, application: Application) -> list[dict[str, Any]]:
+    """What the payment provider told us about this application's fee, as history lines."""
+    from madoguchi.payments.service import payments_of
+
+    lines = []
+    for payment in payments_of(session, application):
+        for event in payment.events:
+            amount = f"¥{event.amount:,}" if event.amount is not None else "—"
+            lines.append(
+                {
+                    "at": event.received_at,
+                    "label": _(
+                        "Payment: %(event)s %(amount)s (%(method)s)",
+                        event=event.type,
+                        amount=amount,
+                        method=payment.method,
+                    ),
+                    "state": payment.status,
+                    "actor": event.source,
+                    "comment": _("Ignored: %(reason)s", reason=event.reason)
+                    if event.flagged
+                    else None,
+                    "fields": [],
+                }
+            )
+    return lines
 
 
 def _state_label(procedure: Procedure, state_id: str, language: str) -> str:

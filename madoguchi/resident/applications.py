@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
@@ -113,7 +114,30 @@ def detail(application_id: str) -> str:
         ],
         correction_pages=correction_pages,
         correction_message=last.comment if (waiting and last) else None,
+        **_payment_context(session, procedure, application),
     )
+
+
+def _payment_context(session: Session, procedure: Procedure, application: Application) -> dict:
+    from madoguchi.payments import service as payments
+    from madoguchi.payments.port import METHODS
+
+    listed = payments.payments_of(session, application)
+    paying = procedure.workflow.states[application.state].pay and application.fee_total
+    busy = any(p.status in ("paid", "refunded") for p in listed)
+    methods = procedure.fee.methods if procedure.fee else ()
+    labels = {
+        "pending": _("Waiting for payment"),
+        "paid": _("Paid"),
+        "failed": _("Payment failed"),
+        "expired": _("Payment expired"),
+        "refunded": _("Refunded"),
+    }
+    return {
+        "payments": listed,
+        "pay_methods": [METHODS[m] for m in methods if m in METHODS] if paying and not busy else [],
+        "payment_label": lambda status: labels.get(status, status),
+    }
 
 
 def _is_exit(procedure: Procedure, transition: transitions.Transition) -> bool:

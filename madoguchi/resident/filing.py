@@ -21,15 +21,18 @@ from forms.builder import repeat_errors
 from forms.fees import compute_fee
 from forms.messages import Invalid
 from forms.registry import REGISTRY
-from madoguchi import db, mail
+from madoguchi import db, mail, signatures
 from madoguchi.documents.context import display_rows
 from madoguchi.i18n import current_language
 from madoguchi.models import Application, Draft
+from madoguchi.payments import service as payments
+from madoguchi.payments.port import METHODS
 from madoguchi.resident.owner import current_owner, login_or_guest_redirect, owner_for_procedure
 from madoguchi.security import limiter
 from madoguchi.services import drafts, filing, proxy, receipts, transitions
 from madoguchi.services.accounts import current_identity
 from madoguchi.services.pages import page_context
+from madoguchi.signatures import cardapp as signing_cardapp
 from madoguchi.storage import file_store
 from workflow.model import Page, Procedure, today_in_japan
 
@@ -275,8 +278,12 @@ def review(draft_id: str) -> str:
             rows = [r for r in all_rows if r.page_id == shown.id]
         sections.append({"page": shown, "rows": rows, "editable": shown.id in editable})
     fee = compute_fee(procedure, answers, today_in_japan()) if procedure.fee else None
+    pay_methods = []
+    if procedure.fee and procedure.fee.when == "before_submit" and fee and fee.total > 0:
+        pay_methods = [METHODS[m] for m in procedure.fee.methods if m in METHODS]
     return render_template(
         "resident/review.html",
+        pay_methods=pay_methods,
         procedure=procedure,
         draft=draft,
         sections=sections,
@@ -300,6 +307,9 @@ def file(draft_id: str) -> Response | tuple[str, int]:
     if not request.form.get("declaration"):
         flash(_("Please confirm the declaration before filing."), "error")
         return redirect(url_for("resident.review", draft_id=draft_id))
+    unsigned = _must_sign(draft)
+    if unsigned is not None:
+        return unsigned
     email = owner.resident.email if owner.resident else owner.guest_email
     assert email is not None
     actor = f"resident:{owner.resident.id}" if owner.resident else f"guest:{email}"
@@ -314,11 +324,14 @@ def file(draft_id: str) -> Response | tuple[str, int]:
         )
         application = filed.application
         if filed.new:
+            signatures.attach(session, application)
             procedure = transitions.procedure_of(session, application)
             subject, body = filing.receipt_mail(application, procedure)
             mail.send_after_commit(email, subject, body)
             receipts.make_after_commit(application.id)
         db.commit()
+    except filing.PaymentRequired as required:
+        return _start_payment(draft, required.amount, email=email, actor=actor)
     except filing.FilingError as error:
         db.rollback()
         for problem in error.problems:
@@ -331,6 +344,48 @@ def file(draft_id: str) -> Response | tuple[str, int]:
         if application is None:
             raise
     return redirect(url_for("resident.receipt", application_id=application.public_id))
+
+
+def _must_sign(draft: Draft) -> Response | None:
+    """`sign: applicant`: off to the card app's signing page unless signed as it stands now."""
+    session = db.session()
+    if drafts.procedure_of(session, draft).sign != "applicant":
+        return None
+    if signatures.draft_signed(session, draft):
+        return None
+    if signatures.draft_signature(session, draft.public_id) is not None:
+        flash(_("Your answers changed after you signed. Please sign again."), "error")
+    return redirect(signing_cardapp.sign_url(draft.public_id))
+
+
+def _start_payment(draft: Draft, amount: int, *, email: str, actor: str) -> Response:
+    """A complete draft with a `before_submit` fee: off to the provider's page to pay."""
+    session = db.session()
+    procedure = drafts.procedure_of(session, draft)
+    allowed = list(procedure.fee.methods) if procedure.fee else []
+    method = request.form.get("method") or (allowed[0] if allowed else "")
+    if method not in allowed or method not in METHODS:
+        db.rollback()
+        flash(_("Please choose how to pay."), "error")
+        return redirect(url_for("resident.review", draft_id=draft.public_id))
+    owner = current_owner()
+    _payment, intent = payments.start(
+        session,
+        amount=amount,
+        method=method,
+        description=procedure.title.get(current_language()),
+        return_url=url_for("payments.returned", draft_id=draft.public_id, _external=True),
+        purpose="before_submit",
+        draft_public_id=draft.public_id,
+        context={
+            "email": email,
+            "resident_id": owner.resident.id if owner.resident else None,
+            "language": current_language(),
+            "actor": actor,
+        },
+    )
+    db.commit()
+    return redirect(intent.redirect_url)
 
 
 def _owns(application: Application) -> bool:

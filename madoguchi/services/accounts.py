@@ -586,6 +586,16 @@ def resident_by_card(card_serial: str) -> Resident | None:
 
 
 def _store_identity(resident: Resident, identity: VerifiedIdentity) -> None:
+    before = resident.identity or {}
+    if (
+        before
+        and resident.id is not None
+        and ((before.get("name"), before.get("address")) != (identity.name, identity.address))
+    ):
+        # JPKI revokes the signing certificate when the name or address changes.
+        from madoguchi.signatures import revoke_resident
+
+        revoke_resident(db.session(), resident.id)
     resident.identity = identity.as_dict()
     resident.card_serial = identity.card_serial
     resident.identity_verified_at = _now()

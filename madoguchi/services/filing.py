@@ -49,6 +49,14 @@ class FilingError(Exception):
         self.problems = problems
 
 
+class PaymentRequired(FilingError):  # noqa: N818 - reads as `raise PaymentRequired()`
+    """The draft is complete but its `before_submit` fee is not paid yet."""
+
+    def __init__(self, problems: list[Problem], amount: int) -> None:
+        super().__init__(problems)
+        self.amount = amount
+
+
 @dataclass(frozen=True)
 class Filed:
     application: Application
@@ -171,12 +179,16 @@ def file_draft(
         raise FilingError(problems)
     fee = compute_fee(procedure, answers, today_in_japan())
     if procedure.fee is not None and procedure.fee.when == "before_submit" and fee.total > 0:
-        text = (
-            "この手続きは申請時に手数料のお支払いが必要ですが、オンライン決済はまだご利用いただけません。"
-            if language == "ja"
-            else "This procedure is paid when you file, and online payment is not available yet."
-        )
-        raise FilingError([Problem("", None, None, text)])
+        from madoguchi.payments.service import payment_for_draft
+
+        payment = payment_for_draft(session, draft.public_id)
+        if payment is None or payment.status != "paid" or payment.amount != fee.total:
+            text = (
+                "この手続きは申請時に手数料のお支払いが必要です。お支払いが済むと申請されます。"
+                if language == "ja"
+                else "This procedure is paid when you file: it is filed once the fee is paid."
+            )
+            raise PaymentRequired([Problem("", None, None, text)], fee.total)
     office = route(procedure, answers, language)
     now = datetime.datetime.now(datetime.UTC)
     filed_on = now.astimezone(TOKYO).date()

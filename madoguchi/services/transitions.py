@@ -148,6 +148,11 @@ def take_action(
         at=now,
     )
     session.flush()
+    final = procedure.workflow.states[event.to_state]
+    if final.final and final.outcome in ("rejected", "withdrawn"):
+        from madoguchi.payments.service import refund_paid
+
+        refund_paid(session, application)  # a fee paid for nothing goes back
     if "applicant" in event.notify and application.applicant_email:
         # A counter filing (代行入力) may have no email address to write to.
         subject, body = state_mail(procedure, application, event.comment)

@@ -101,14 +101,36 @@ class Walk:
             url = done.headers["Location"]
         raise AssertionError("the walk did not reach the review page")
 
+    #: `sign: applicant` procedures: sign on the card app's page (demo PIN) when sent there
+    sign: bool = True
+
     def file(self) -> TestResponse:
         review_url = self.to_review()
+        filed = self.file_from_review(review_url)
+        if self.sign and "/card-app/sign" in filed.headers.get("Location", ""):
+            signed = self.sign_on_card_app(filed.headers["Location"])
+            assert signed.status_code == 302, signed.text
+            filed = self.file_from_review(review_url)
+        return filed
+
+    def file_from_review(self, review_url: str) -> TestResponse:
         review = self.client.get(review_url)
         assert review.status_code == 200
         file_url = review_url.replace("/review", "/file")
         return self.client.post(
             file_url, data={"csrf_token": csrf_of(review.text), "declaration": "yes"}
         )
+
+    def sign_on_card_app(self, sign_url: str, pin: str = "abc12345") -> TestResponse:
+        """Enter the signing PIN on the card app's page (the first demo card if asked)."""
+        page = self.client.get(sign_url)
+        assert page.status_code == 200, page.text
+        data = {"csrf_token": csrf_of(page.text), "pin": pin}
+        data.update(re.findall(r'name="(draft|return_url)" value="([^"]*)"', page.text))
+        card = re.search(r'name="card" value="([^"]+)"', page.text)
+        if card:
+            data["card"] = card.group(1)
+        return self.client.post("/card-app/sign", data=data)
 
 
 def _errors(response: TestResponse) -> str:

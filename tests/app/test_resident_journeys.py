@@ -376,10 +376,11 @@ def test_fee_before_filing_is_not_filed_without_payment(
     review_url = walk.to_review()
     review = client.get(review_url + "?lang=en")
     assert "Total" in review.text, "the itemised fee is shown before filing"
+    assert "How do you pay the fee?" in review.text
     filed = client.post(
         review_url.replace("/review", "/file"),
-        data={"csrf_token": csrf_of(review.text), "declaration": "yes"},
+        data={"csrf_token": csrf_of(review.text), "declaration": "yes", "method": "card"},
     )
-    assert filed.headers["Location"].endswith("/review")
+    assert "/pay-stub/intents/" in filed.headers["Location"], "off to pay, not filed"
     with app.app_context():
         assert db.session().scalars(select(Application)).all() == []
