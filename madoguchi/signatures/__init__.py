@@ -10,6 +10,7 @@ changed answer or file shows as "does not match".
 
 from __future__ import annotations
 
+import concurrent.futures
 import datetime
 import hashlib
 import json
@@ -269,13 +270,20 @@ def sign_office_pdf(pdf: bytes, office: Office, app: Flask | None = None) -> byt
         str(key_file), str(cert_file), ca_chain_files=(str(ca.office_ca_file()),)
     )
     assert signer is not None
-    writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
-    out = signers.sign_pdf(
-        writer,
-        signers.PdfSignatureMetadata(field_name="OfficeSignature", name=office.name.get("ja")),
-        signer=signer,
-    )
-    return out.getvalue()
+
+    def sign() -> bytes:
+        writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+        out = signers.sign_pdf(
+            writer,
+            signers.PdfSignatureMetadata(field_name="OfficeSignature", name=office.name.get("ja")),
+            signer=signer,
+        )
+        return bytes(out.getvalue())
+
+    # pyHanko's sync API runs its own asyncio loop, which fails in a thread that
+    # already runs one (an async server, a browser driver): sign in a thread of its own.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(sign).result()
 
 
 def init_app(app: Flask) -> None:
